@@ -1,0 +1,45 @@
+# odr-adapter: every target installs what it needs into .venv first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCENARIO ?= scenarios/jinshan-week.yaml
+RESULT ?= build/run-result.json
+
+.PHONY: run test up lint unit e2e build clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## feed a scenario through the local stack and print the summary
+	$(BIN)/odr-local run $(SCENARIO) --result $(RESULT)
+
+up: $(STAMP)  ## keep the local stack running for exploration with --endpoint-url
+	$(BIN)/odr-local up
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/odr/odr_adapter src functions
+	$(BIN)/sam validate --lint --template template.yaml --region cn-north-1
+	$(BIN)/cfn-lint template.yaml
+
+test: lint  ## ruff, mypy, sam validate --lint, cfn-lint, then every pytest suite
+	$(BIN)/pytest -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+build: $(STAMP)  ## sam build without a container (runtime = local python3.11)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/sam build --template template.yaml
+
+bench: $(STAMP)
+	$(BIN)/python bench/intake_calls.py
+
+clean:
+	rm -rf $(VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

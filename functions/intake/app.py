@@ -1,0 +1,33 @@
+"""Consume the intake queue: each feed record becomes or updates exactly one case (partial batch failures)."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from odr_adapter.data_access.wiring import services
+from odr_adapter.intake import ingest
+
+logger = Logger(service="intake")
+tracer = Tracer(service="intake")
+metrics = Metrics(namespace="OdrAdapter", service="intake")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> str:
+    message = json.loads(record.body)
+    outcome = ingest(message.get("record"), services())
+    metrics.add_metric(name=f"Records_{outcome}", unit=MetricUnit.Count, value=1)
+    logger.info("ingested", extra={"outcome": outcome, "source": message.get("source")})
+    return outcome
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,18 @@
+"""Keep an unexpected workflow fault on its case for the operators (state machine step)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from odr_adapter.data_access.wiring import services
+from odr_adapter.steps import record_failure
+
+logger = Logger(service="record_failure")
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    record_failure(event["complaint_id"], event.get("error") or {}, services())
+    logger.error("workflow failed", extra={"complaint_id": event["complaint_id"], "error": event.get("error")})
+    return {"recorded": True}

@@ -1,0 +1,20 @@
+"""Screen and route a case (state machine step)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from odr_adapter.data_access.wiring import services
+from odr_adapter.steps import screen_and_route
+
+logger = Logger(service="screen")
+tracer = Tracer(service="screen")
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    result = screen_and_route(event["complaint_id"], services())
+    logger.info("screened", extra={"complaint_id": event["complaint_id"], **result})
+    return result

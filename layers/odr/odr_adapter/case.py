@@ -1,0 +1,127 @@
+"""A case: the adapter's state for one complaint, its transitions and its history.
+
+Every change goes through :func:`transition`, which yields the next version and one history event; the
+store writes both at once, conditioned on the previous version, so a stale writer fails loudly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .deadlines import Deadline, Phase
+
+Status = Literal["received", "dispatched", "accepted", "under_review", "closed"]
+Outcome = Literal["settled", "not_settled", "withdrawn", "returned", "rejected"]
+OPEN_STATUSES = ("received", "dispatched", "accepted", "under_review")
+WAIT_PHASE: dict[str, Phase] = {"dispatched": "acceptance", "accepted": "resolution", "under_review": "review"}
+MAX_SEND_BACKS = 2
+
+
+class HistoryEvent(BaseModel):
+    version: int
+    event: str
+    actor: str
+    at: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnterpriseRef(BaseModel):
+    uscc: str
+    name: str
+    enterprise_class: str
+    matched_by: str | None = None
+
+
+class Decision(BaseModel):
+    """A screening or routing decision: the rule that decided and the reason people read."""
+
+    rule: str
+    reason: str
+
+
+class Feedback(BaseModel):
+    settled: bool
+    recovered_amount: Decimal = Decimal("0.00")
+    summary: str
+    not_settled_reason: str | None = None
+    reported_at: datetime
+
+
+class PendingWait(BaseModel):
+    """The task token of the wait in progress: kept here, never put in a message or link."""
+
+    phase: Phase
+    task_token: str = Field(repr=False)
+    since: datetime
+
+
+class Case(BaseModel):
+    complaint_id: str
+    revision: int
+    version: int = 0
+    status: Status = "received"
+    outcome: Outcome | None = None
+    registered_at: datetime
+    received_at: datetime
+    record: dict[str, Any] = Field(repr=False)
+    execution_name: str
+    execution_started: bool = False
+    station_code: str | None = None
+    enterprise: EnterpriseRef | None = None
+    screening: Decision | None = None
+    route: Decision | None = None
+    refusal_reason: str | None = None
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    pending: PendingWait | None = None
+    feedback: Feedback | None = None
+    send_backs: int = 0
+    review_comment: str | None = None
+    overdue: bool = False
+    overdue_phase: str | None = None
+    withdraw_requested: bool = False
+    calendar_fallback: bool = False
+    recovered_amount: Decimal | None = None
+    closed_at: datetime | None = None
+    cycle_days: Decimal | None = None
+    process_summary: str | None = None
+    reminders_sent: list[str] = Field(default_factory=list)
+    notifications: list[dict[str, Any]] = Field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    @property
+    def wait_phase(self) -> Phase | None:
+        return WAIT_PHASE.get(self.status)
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        """The deadline of the phase the case waits in (drives the due-date index)."""
+        phase = self.wait_phase
+        if not self.is_open or phase is None or phase not in self.deadlines:
+            return None
+        return self.deadlines[phase].due_at
+
+
+class StaleCase(Exception):
+    """Another writer changed the case since it was read."""
+
+
+class CaseWithdrawn(Exception):
+    """The consumer withdrew the complaint: the workflow must stop (Step Functions error name)."""
+
+
+class InvalidAction(Exception):
+    """An action that the case's state does not allow (answered as a 4xx)."""
+
+
+def transition(case: Case, event: str, actor: str, at: datetime, **changes: Any) -> tuple[Case, HistoryEvent]:
+    """The next version of ``case`` with ``changes`` applied, and the history event that records it."""
+    detail = changes.pop("detail", {})
+    updated = case.model_copy(update={**changes, "version": case.version + 1})
+    return updated, HistoryEvent(version=updated.version, event=event, actor=actor, at=at, detail=detail)

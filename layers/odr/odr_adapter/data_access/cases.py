@@ -1,0 +1,137 @@
+"""The case table: one item per case, an append-only history beside it, and three sparse indexes.
+
+Keys: ``pk=CASE#<id>``; the case is ``sk=CASE``, its history ``sk=H#<version>``. Indexes (Query only):
+``ByDue`` (open cases by the deadline they wait on), ``ByStation`` and ``ByEnterprise`` (by registration time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ..case import Case, HistoryEvent, StaleCase
+from ..clock import iso_z
+from .clients import client
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+OPEN_DUE = "OPEN"
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _SER.serialize(v) for k, v in values.items() if v is not None}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _DES.deserialize(v) for k, v in item.items()}
+
+
+def _case_key(complaint_id: str) -> dict[str, Any]:
+    return _item({"pk": f"CASE#{complaint_id}", "sk": "CASE"})
+
+
+def case_item(case: Case) -> dict[str, Any]:
+    """The stored form: the case document plus the index attributes derived from it."""
+    doc = case.model_dump(mode="json", exclude_none=True)
+    sort = f"{iso_z(case.registered_at)}#{case.complaint_id}"
+    due = case.next_due_at
+    extra = {
+        "pk": f"CASE#{case.complaint_id}",
+        "sk": "CASE",
+        "due_pk": OPEN_DUE if due else None,
+        "due_at": iso_z(due) if due else None,
+        "station_pk": f"STATION#{case.station_code}" if case.station_code else None,
+        "enterprise_pk": f"ENT#{case.enterprise.uscc}" if case.enterprise else None,
+        "reg_sk": sort,
+    }
+    return _item({**doc, **extra})
+
+
+def _history_item(complaint_id: str, event: HistoryEvent) -> dict[str, Any]:
+    doc = event.model_dump(mode="json")
+    return _item({**doc, "pk": f"CASE#{complaint_id}", "sk": f"H#{event.version:06d}"})
+
+
+class CaseStore:
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.db = client("dynamodb")
+
+    def get(self, complaint_id: str, consistent: bool = True) -> Case | None:
+        got = self.db.get_item(TableName=self.table, Key=_case_key(complaint_id), ConsistentRead=consistent)
+        if "Item" not in got:
+            return None
+        return Case.model_validate(_plain(got["Item"]))
+
+    def save(self, case: Case, event: HistoryEvent) -> Case:
+        """Write ``case`` (version n) and its history event if the stored version is still n-1."""
+        expected = case.version - 1
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if expected == 0
+            else {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(expected)}},
+            }
+        )
+        try:
+            self.db.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": self.table, "Item": case_item(case), **condition}},
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _history_item(case.complaint_id, event),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+                raise StaleCase(f"case {case.complaint_id} changed since version {expected}") from exc
+            raise
+        return case
+
+    def history(self, complaint_id: str) -> list[HistoryEvent]:
+        items = self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :h)",
+            ExpressionAttributeValues=_item({":pk": f"CASE#{complaint_id}", ":h": "H#"}),
+        )
+        return [HistoryEvent.model_validate(i) for i in items]
+
+    def due_before(self, when: datetime) -> list[Case]:
+        """Open cases whose current deadline is before ``when``, soonest first."""
+        return self._cases(
+            IndexName="ByDue",
+            KeyConditionExpression="due_pk = :o AND due_at < :t",
+            ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(when)}),
+        )
+
+    def for_station(self, station_code: str) -> list[Case]:
+        return self._cases(
+            IndexName="ByStation",
+            KeyConditionExpression="station_pk = :s",
+            ExpressionAttributeValues=_item({":s": f"STATION#{station_code}"}),
+        )
+
+    def for_enterprise(self, uscc: str) -> list[Case]:
+        return self._cases(
+            IndexName="ByEnterprise",
+            KeyConditionExpression="enterprise_pk = :e",
+            ExpressionAttributeValues=_item({":e": f"ENT#{uscc}"}),
+        )
+
+    def _cases(self, **query: Any) -> list[Case]:
+        # The indexes project every attribute: one Query returns the full cases (eventually consistent).
+        return [Case.model_validate(i) for i in self._query(**query)]
+
+    def _query(self, **query: Any) -> Iterator[dict[str, Any]]:
+        paginator = self.db.get_paginator("query")
+        for page in paginator.paginate(TableName=self.table, **query):
+            for item in page["Items"]:
+                yield _plain(item)

@@ -1,0 +1,32 @@
+"""Builds the AWS-backed :class:`~odr_adapter.ports.Services` a handler needs, once per container."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from ..clock import Clock
+from ..ports import Services
+from ..settings import Settings
+from .cases import CaseStore
+from .directory import DirectoryStore
+from .executions import Executions
+from .messaging import Email, Sms
+from .quarantine import QuarantineStore
+from .queues import Queue
+
+
+@cache
+def services() -> Services:
+    s = Settings.from_env()
+    directory = DirectoryStore(s.directory_table, s.district_code)
+    return Services(
+        cases=CaseStore(s.cases_table),
+        executions=Executions(s.state_machine_arn),
+        directory=directory,
+        email=Email(s.sender_email),
+        sms=Sms(),
+        reports=Queue(s.report_queue_url),
+        quarantine=QuarantineStore(s.cases_table),
+        clock=Clock.from_env(),
+        policies=directory.policies(),
+    )
