@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.data_access.wiring import services
@@ -11,15 +11,16 @@ from odr_adapter.steps import close
 
 logger = Logger(service="close")
 tracer = Tracer(service="close")
-metrics = Metrics(namespace="OdrAdapter", service="close")
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = close(event["complaint_id"], event["outcome"], services())
-    metrics.add_dimension(name="outcome", value=str(result["outcome"]))
-    metrics.add_metric(name="CasesClosed", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="CasesClosed", unit=MetricUnit.Count, value=1, namespace="OdrAdapter",
+        default_dimensions={"outcome": str(result["outcome"])},
+    ):
+        pass
     logger.info("closed", extra={"complaint_id": event["complaint_id"], **result})
     return result

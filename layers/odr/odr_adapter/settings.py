@@ -14,6 +14,7 @@ class Settings:
     intake_queue_url: str
     report_queue_url: str
     sender_email: str
+    ses_region: str
     action_base_url: str
     feed_base_url: str
     feed_token_secret: str
@@ -29,6 +30,7 @@ class Settings:
             intake_queue_url=env("INTAKE_QUEUE_URL", ""),
             report_queue_url=env("REPORT_QUEUE_URL", ""),
             sender_email=env("SENDER_EMAIL", ""),
+            ses_region=env("SES_REGION", ""),
             action_base_url=env("ACTION_BASE_URL", ""),
             feed_base_url=env("FEED_BASE_URL", ""),
             feed_token_secret=env("FEED_TOKEN_SECRET", ""),

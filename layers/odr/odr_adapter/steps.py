@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from .case import Case, CaseWithdrawn, Decision, EnterpriseRef, InvalidAction, PendingWait, transition
+from .clock import local
 from .deadlines import Phase, compute_deadline
 from .ports import Services
 from .record import Complaint
@@ -181,7 +182,7 @@ def report_body(case: Case) -> dict[str, Any]:
     body: dict[str, Any] = {
         "outcome": case.outcome,
         "recovered_amount": f"{case.recovered_amount or Decimal('0.00'):.2f}",
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
+        "closed_at": local(case.closed_at).isoformat() if case.closed_at else None,
         "handled_by": handled_by,
         "process_summary": (case.process_summary or "")[:2000],
     }

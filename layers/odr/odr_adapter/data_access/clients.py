@@ -12,5 +12,5 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 
 
 @cache
-def client(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+def client(service: str, region: str | None = None) -> Any:
+    return boto3.client(service, region_name=region or None, config=_CONFIG)  # type: ignore[call-overload]

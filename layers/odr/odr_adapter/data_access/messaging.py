@@ -6,9 +6,10 @@ from .clients import client
 
 
 class Email:
-    def __init__(self, sender: str) -> None:
+    def __init__(self, sender: str, region: str | None = None) -> None:
+        """``region``: SES is not offered in the AWS China regions, so e-mail may go through another one."""
         self.sender = sender
-        self.ses = client("ses")
+        self.ses = client("ses", region)
 
     def send(self, to: str, subject: str, body: str) -> str:
         got = self.ses.send_email(

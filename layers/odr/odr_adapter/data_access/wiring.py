@@ -23,7 +23,7 @@ def services() -> Services:
         cases=CaseStore(s.cases_table),
         executions=Executions(s.state_machine_arn),
         directory=directory,
-        email=Email(s.sender_email),
+        email=Email(s.sender_email, s.ses_region),
         sms=Sms(),
         reports=Queue(s.report_queue_url),
         quarantine=QuarantineStore(s.cases_table),

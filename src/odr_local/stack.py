@@ -1,0 +1,145 @@
+"""One object that is the whole local stack: emulator, resources from template.yaml, handlers, triggers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from moto.server import ThreadedMotoServer
+
+from odr_adapter.clock import CLOCK_ENV, Clock
+from odr_adapter.data_access.cases import CaseStore
+from odr_adapter.data_access.directory import DirectoryStore
+from odr_adapter.deadlines import DeadlinePolicies
+from odr_adapter.directory import District
+from odr_adapter.district_files import read_district
+
+from . import invoker
+from .deploy import Deployer, Deployment
+from .services import ApiGateway, QueuePump, Scheduler, clients
+from .simulator import Simulator
+from .template import ROOT
+
+REGION = "cn-north-1"  # an AWS China region: the stack proves the ARNs are partition-aware
+SES_REGION = "ap-southeast-1"  # SES is not offered in China regions
+DISTRICT_DIR = ROOT / "data" / "district"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LocalStack:
+    start_time: datetime
+    seconds_per_day: float = 4.0
+    port: int = 0
+    district_dir: Path = DISTRICT_DIR
+    policies: DeadlinePolicies | None = None
+    deployment: Deployment = field(init=False)
+    clock: Clock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.port = self.port or _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.stop_event = threading.Event()
+
+    def start(self) -> LocalStack:
+        self.clock = Clock.compressed(self.start_time, self.seconds_per_day)
+        os.environ.update(
+            {
+                CLOCK_ENV: self.clock.to_env(),
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "MOTO_PORT": str(self.port),
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                "POWERTOOLS_PARAMETERS_MAX_AGE": "1",
+            }
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        requests.post(f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+        invoker.install()
+        self.simulator = Simulator(self.clock)
+        self.simulator.start()
+        deployer = Deployer(
+            self.endpoint,
+            REGION,
+            parameters={
+                "FeedBaseUrl": self.simulator.url,
+                "SenderEmail": "odr-noreply@jinshan.example.gov.cn",
+                "SesRegion": SES_REGION,
+            },
+            secrets={"FeedTokenSecret": self.simulator.token},
+        )
+        self.deployment = deployer.deploy()
+        self._export_function_environment()
+        self.client("ses", SES_REGION).verify_domain_identity(Domain="jinshan.example.gov.cn")
+        self.directory.replace(read_district(self.district_dir))
+        if self.policies:
+            self.directory.save_policies(self.policies)
+        lambda_client, sqs = clients(self.endpoint, REGION)
+        self.api = ApiGateway(self.deployment.routes, lambda_client)
+        self.api.start()
+        self.pumps = [QueuePump(t, sqs, lambda_client, self.stop_event) for t in self.deployment.queues]
+        self.scheduler = Scheduler(self.deployment.schedules, lambda_client, self.clock.scale, self.stop_event)
+        return self
+
+    def run_triggers(self) -> None:
+        """Start the SQS pumps and the schedules (the feed starts flowing)."""
+        for pump in self.pumps:
+            pump.start()
+        self.scheduler.start()
+
+    def _export_function_environment(self) -> None:
+        """Handlers run in this process, so their variables go into its environment (they must agree)."""
+        merged: dict[str, str] = {}
+        lam = self.client("lambda")
+        for fn in invoker.FUNCTIONS.values():
+            variables = lam.get_function_configuration(FunctionName=fn.name)["Environment"]["Variables"]
+            for key, value in variables.items():
+                if merged.get(key, value) != value:
+                    raise RuntimeError(f"functions disagree on {key}; in-process handlers need one value")
+                merged[key] = value
+        os.environ.update(merged)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.api.stop()
+        self.simulator.stop()
+        self.server.stop()
+
+    # -- handy views for the runner, the CLI and the tests ------------------------------------------
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+    @property
+    def cases(self) -> CaseStore:
+        return CaseStore(self.deployment.ref("CasesTable"))
+
+    @property
+    def directory(self) -> DirectoryStore:
+        return DirectoryStore(self.deployment.ref("DirectoryTable"))
+
+    @property
+    def district(self) -> District:
+        return self.directory.district()
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.deployment.ref("CaseWorkflow")
