@@ -2,12 +2,11 @@
 
 moto routes every invocation (Step Functions tasks, ``lambda.invoke``) through
 ``LambdaFunction._invoke_lambda``, which would start a Docker container; the local stack replaces that one
-method (moto is pinned in pyproject.toml for this reason) with a call into the function's ``app.py``.
+method with a call into the function's ``app.py``.
 """
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import logging
@@ -21,7 +20,6 @@ from types import ModuleType
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
-from moto.stepfunctions.models import StateMachine
 
 log = logging.getLogger("odr_local.invoker")
 
@@ -91,24 +89,9 @@ def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
         return json.dumps(payload), True, ""
 
 
-def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+def invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    """Replacement of ``LambdaFunction._invoke_lambda`` (installed by :mod:`odr_local.moto_patches`)."""
     fn = FUNCTIONS.get(self.function_name)
     if fn is None:
         return _original(self, event)
     return run(fn, event)
-
-
-def _clone_without_executions(self: StateMachine, memo: dict[int, Any]) -> StateMachine:
-    """moto deep-copies the state machine at each StartExecution, running executions (and their locks)
-    included, which fails as soon as two run at once; the snapshot needs the definition, not the runs."""
-    clone = self.__class__.__new__(self.__class__)
-    memo[id(self)] = clone
-    for key, value in self.__dict__.items():
-        setattr(clone, key, [] if key == "executions" else copy.deepcopy(value, memo))
-    return clone
-
-
-def install() -> None:
-    """Patch moto 5.2.1 (pinned): in-process handlers, and concurrent executions of one state machine."""
-    LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
-    StateMachine.__deepcopy__ = _clone_without_executions  # type: ignore[attr-defined]

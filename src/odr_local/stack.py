@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -17,11 +18,12 @@ from moto.server import ThreadedMotoServer
 from odr_adapter.clock import CLOCK_ENV, Clock
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.directory import DirectoryStore
+from odr_adapter.data_access.quarantine import QuarantineStore
 from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
 from odr_adapter.district_files import read_district
 
-from . import invoker
+from . import invoker, moto_patches
 from .deploy import Deployer, Deployment
 from .services import ApiGateway, QueuePump, Scheduler, clients
 from .simulator import Simulator
@@ -70,10 +72,11 @@ class LocalStack:
             }
         )
         os.environ.pop("AWS_PROFILE", None)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
         requests.post(f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
-        invoker.install()
+        moto_patches.install()
         self.simulator = Simulator(self.clock)
         self.simulator.start()
         deployer = Deployer(
@@ -135,6 +138,10 @@ class LocalStack:
     @property
     def directory(self) -> DirectoryStore:
         return DirectoryStore(self.deployment.ref("DirectoryTable"))
+
+    @property
+    def quarantine(self) -> QuarantineStore:
+        return QuarantineStore(self.deployment.ref("CasesTable"))
 
     @property
     def district(self) -> District:

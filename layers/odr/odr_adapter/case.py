@@ -1,7 +1,8 @@
 """A case: the adapter's state for one complaint, its transitions and its history.
 
-Every change goes through :func:`transition`, which yields the next version and one history event; the
-store writes both at once, conditioned on the previous version, so a stale writer fails loudly.
+Every change goes through :func:`transition`, which yields the next version with one more history event
+(the history lives in the case item, append-only); the store writes it conditioned on the previous version,
+so a stale writer fails loudly and no event is ever lost or rewritten.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class Case(BaseModel):
     cycle_days: Decimal | None = None
     process_summary: str | None = None
     reminders_sent: list[str] = Field(default_factory=list)
-    notifications: list[dict[str, Any]] = Field(default_factory=list)
+    history: list[HistoryEvent] = Field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -123,5 +124,6 @@ class InvalidAction(Exception):
 def transition(case: Case, event: str, actor: str, at: datetime, **changes: Any) -> tuple[Case, HistoryEvent]:
     """The next version of ``case`` with ``changes`` applied, and the history event that records it."""
     detail = changes.pop("detail", {})
-    updated = case.model_copy(update={**changes, "version": case.version + 1})
-    return updated, HistoryEvent(version=updated.version, event=event, actor=actor, at=at, detail=detail)
+    entry = HistoryEvent(version=case.version + 1, event=event, actor=actor, at=at, detail=detail)
+    updated = case.model_copy(update={**changes, "version": case.version + 1, "history": [*case.history, entry]})
+    return updated, entry

@@ -1,7 +1,8 @@
-"""The case table: one item per case, an append-only history beside it, and three sparse indexes.
+"""The case table: one item per case (its append-only history inside it) and three sparse indexes.
 
-Keys: ``pk=CASE#<id>``; the case is ``sk=CASE``, its history ``sk=H#<version>``. Indexes (Query only):
-``ByDue`` (open cases by the deadline they wait on), ``ByStation`` and ``ByEnterprise`` (by registration time).
+Keys: ``pk=CASE#<id>``, ``sk=CASE``. Indexes (Query only): ``ByDue`` (open cases by the deadline they wait
+on), ``ByStation`` and ``ByEnterprise`` (by registration time). Every write is one PutItem conditioned on
+the version read, so it costs one write and needs no transaction.
 """
 
 from __future__ import annotations
@@ -51,11 +52,6 @@ def case_item(case: Case) -> dict[str, Any]:
     return _item({**doc, **extra})
 
 
-def _history_item(complaint_id: str, event: HistoryEvent) -> dict[str, Any]:
-    doc = event.model_dump(mode="json")
-    return _item({**doc, "pk": f"CASE#{complaint_id}", "sk": f"H#{event.version:06d}"})
-
-
 class CaseStore:
     def __init__(self, table: str) -> None:
         self.table = table
@@ -68,7 +64,9 @@ class CaseStore:
         return Case.model_validate(_plain(got["Item"]))
 
     def save(self, case: Case, event: HistoryEvent) -> Case:
-        """Write ``case`` (version n) and its history event if the stored version is still n-1."""
+        """Write ``case`` (version n, ending with ``event``) if the stored version is still n-1."""
+        if not case.history or case.history[-1] != event:
+            raise ValueError("a case is saved with the history event of its transition")
         expected = case.version - 1
         condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -79,30 +77,16 @@ class CaseStore:
             }
         )
         try:
-            self.db.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self.table, "Item": case_item(case), **condition}},
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": _history_item(case.complaint_id, event),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
+            self.db.put_item(TableName=self.table, Item=case_item(case), **condition)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleCase(f"case {case.complaint_id} changed since version {expected}") from exc
             raise
         return case
 
     def history(self, complaint_id: str) -> list[HistoryEvent]:
-        items = self._query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :h)",
-            ExpressionAttributeValues=_item({":pk": f"CASE#{complaint_id}", ":h": "H#"}),
-        )
-        return [HistoryEvent.model_validate(i) for i in items]
+        case = self.get(complaint_id)
+        return case.history if case else []
 
     def due_before(self, when: datetime) -> list[Case]:
         """Open cases whose current deadline is before ``when``, soonest first."""
