@@ -30,9 +30,8 @@ def test_mask_name(clear: str, masked: str) -> None:
     assert clear not in mask_name(clear)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG pii.mask_name: a one-character name is returned in clear")
 def test_mask_name_single_character_is_hidden() -> None:
-    # BUG (odr_adapter/pii.py, mask_name): mask_name("林") == "林*", which shows the whole name; the
+    # Regression (fixed; odr_adapter/pii.py, mask_name): mask_name("林") == "林*", which shows the whole name; the
     # contract allows a one-character consumer.name (minLength 1), so the mask must not keep its only char.
     assert "林" not in mask_name("林")
 
@@ -151,11 +150,8 @@ def test_property_mask_email_hides_email(value: str) -> None:
     assert value not in mask_email(value)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG pii.mask_consumer: PII fields that are not strings are passed through in clear"
-)
 def test_masked_record_hides_pii_sent_with_the_wrong_type(example) -> None:
-    # BUG (odr_adapter/pii.py, mask_consumer): only str values are masked; an invalid record that sends
+    # Regression (fixed; odr_adapter/pii.py, mask_consumer): only str values are masked; an invalid record that sends
     # consumer.phone as a JSON number (or a name as a list) keeps the clear value in the "safe to log" copy.
     raw = example("odr-by-uscc")
     raw["consumer"]["phone"] = 13761234567

@@ -96,12 +96,8 @@ def test_unknown_nested_fields_are_kept(example) -> None:
     assert out["transaction"]["coupon"] == ["C1", "C2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG record.Complaint.to_raw: exclude_none=True drops unknown fields whose value is null",
-)
 def test_unknown_field_with_null_value_is_kept(example) -> None:
-    # BUG (odr_adapter/record.py, Complaint.to_raw): the contract says unknown fields "must be kept", but
+    # Regression (fixed; odr_adapter/record.py, Complaint.to_raw): the contract says unknown fields "must be kept", but
     # to_raw() uses model_dump(exclude_none=True), so an unknown field sent as null disappears.
     raw = example("shop-name-only")
     raw["source_note"] = None
@@ -266,13 +262,9 @@ def test_own_check_character_agrees_with_the_directory_codes() -> None:
     assert with_check_character("92310116MA7E4F1H0") == "92310116MA7E4F1H09"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG record._uscc: stdnum rejects GB 32100 codes whose registration-authority code is a letter",
-)
 @pytest.mark.parametrize("first17", ["N2310116MA1JK7Q26", "Y1310116MA1JK7Q26", "A1310116MA1JK7Q26"])
 def test_credit_code_with_letter_registration_authority_is_accepted(example, first17: str) -> None:
-    # BUG (odr_adapter/record.py, _uscc): GB 32100 registration-authority codes include letters
+    # Regression (fixed; odr_adapter/record.py, _uscc): GB 32100 registration-authority codes include letters
     # (A 中央军委改革和编制办公室, N 农业 e.g. 农村集体经济组织 "N2...", Y 其他), and the contract's pattern
     # ^[0-9A-HJ-NPQRTUWXY]{18}$ allows them; stdnum.cn.uscc requires the first 8 characters to be digits, so
     # a correctly checked code such as N2310116MA1JK7Q261 is rejected as
@@ -475,7 +467,7 @@ json_value = st.recursive(
     ),
     max_leaves=12,
 )
-# Unknown fields: names that no contract field has; top-level values not null (see the null xfail above).
+# Unknown fields: names that no contract field has; top-level values not null (the null case is tested above).
 unknown_fields = st.dictionaries(
     st.text(string.ascii_lowercase + "_", min_size=1, max_size=10).map(lambda k: "x_" + k),
     json_value.filter(lambda v: v is not None),

@@ -11,7 +11,10 @@ PII_FIELDS = frozenset({"name", "phone", "email", "address", "id_number"})
 
 
 def mask_name(value: str) -> str:
-    return value[:1] + "*" * max(1, len(value) - 1) if value else value
+    """Keep the surname of a name of two or more characters; hide a one-character name entirely."""
+    if len(value) < 2:
+        return "*" * len(value)
+    return value[:1] + "*" * (len(value) - 1)
 
 
 def mask_phone(value: str) -> str:
@@ -40,9 +43,13 @@ _MASKERS = {
 
 
 def mask_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: (_MASKERS[k](v) if k in _MASKERS and isinstance(v, str) else v) for k, v in consumer.items()
-    }
+    def one(key: str, value: Any) -> Any:
+        if key not in _MASKERS or value is None:
+            return value
+        # A wrongly typed value (what invalid records carry) is hidden whole rather than shown.
+        return _MASKERS[key](value) if isinstance(value, str) else "***"
+
+    return {k: one(k, v) for k, v in consumer.items()}
 
 
 def masked_record(raw: dict[str, Any]) -> dict[str, Any]:

@@ -7,12 +7,22 @@ problem by field path. Problem texts never echo the submitted values, so they ar
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+)
 from stdnum.cn import uscc as stdnum_uscc
 
 from .clock import local
@@ -38,7 +48,9 @@ def _uscc(value: Any) -> str:
         raise ValueError("credit code must be a string")
     if not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}", value):
         raise ValueError("credit code must be 18 characters of the GB 32100 alphabet")
-    if not stdnum_uscc.is_valid(value):
+    # stdnum's validate() wants 8 leading digits, but GB 32100 allows a letter as the registering
+    # authority (e.g. N for rural collectives); its check-character computation covers every form.
+    if stdnum_uscc.calc_check_digit(value[:17]) != value[17]:
         raise ValueError("credit code check character is wrong")
     return value
 
@@ -63,7 +75,31 @@ def _phone(value: Any) -> str:
     return value
 
 
+def _timestamp(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("time must be an RFC 3339 string with an offset")
+    return value
+
+
+def _representable(value: datetime) -> datetime:
+    """Every rule reads times in UTC and Asia/Shanghai: a time that cannot be shown there is refused."""
+    try:
+        value.astimezone(UTC)
+        local(value)
+    except OverflowError as exc:
+        raise ValueError("time is out of the representable range") from exc
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("date must be an ISO string such as 2026-11-30")
+    return value
+
+
 Money = Annotated[Decimal, BeforeValidator(_money)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp), AfterValidator(_representable)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Uscc = Annotated[str, BeforeValidator(_uscc)]
 Phone = Annotated[str, BeforeValidator(_phone)]
 DivisionCode = Annotated[str, Field(pattern=r"^[0-9]{6}([0-9]{3})?$")]
@@ -98,10 +134,10 @@ class Transaction(_Open):
     order_no: str | None = Field(default=None, max_length=64)
     item_name: str | None = Field(default=None, max_length=200)
     amount: Money | None = None
-    quantity: int | None = Field(default=None, ge=1)
-    purchased_on: date | None = None
-    harm_known_on: date | None = None
-    online: bool | None = None
+    quantity: StrictInt | None = Field(default=None, ge=1)
+    purchased_on: IsoDate | None = None
+    harm_known_on: IsoDate | None = None
+    online: StrictBool | None = None
 
 
 class Attachment(_Open):
@@ -116,12 +152,12 @@ DemandType = Literal["refund", "exchange", "repair", "compensation", "apology", 
 
 class Complaint(_Open):
     complaint_id: str = Field(pattern=r"^[0-9A-Za-z-]{10,40}$")
-    revision: int = Field(ge=1)
+    revision: StrictInt = Field(ge=1)
     status: Literal["submitted", "withdrawn"]
-    registered_at: AwareDatetime
-    updated_at: AwareDatetime
+    registered_at: Timestamp
+    updated_at: Timestamp
     channel: Literal["web", "app", "mini_program", "hotline", "other"]
-    odr_opt_in: bool
+    odr_opt_in: StrictBool
     consumer: Consumer
     respondent: Respondent
     transaction: Transaction | None = None
@@ -139,8 +175,8 @@ class Complaint(_Open):
         return local(self.registered_at).date()
 
     def to_raw(self) -> dict[str, Any]:
-        """JSON-ready form, unknown fields included, money back as strings."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """JSON-ready form, money back as strings; unknown fields kept as sent, nulls included."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
 class Problem(BaseModel):

@@ -31,6 +31,8 @@ class Screening:
 def add_years(day: date, years: int) -> date:
     """The same calendar day ``years`` later; 29 February falls to the month's last day (民法典 第202条)."""
     year = day.year + years
+    if year > date.max.year:
+        return date.max
     last = calendar.monthrange(year, day.month)[1]
     return date(year, day.month, min(day.day, last))
 
