@@ -7,6 +7,7 @@ the version read, so it costs one write and needs no transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,10 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _DES.deserialize(v) for k, v in item.items()}
 
 
+def _case(item: dict[str, Any]) -> Case:
+    return Case.model_validate({**item, "record": json.loads(item["record"])})
+
+
 def _case_key(complaint_id: str) -> dict[str, Any]:
     return _item({"pk": f"CASE#{complaint_id}", "sk": "CASE"})
 
@@ -38,6 +43,8 @@ def _case_key(complaint_id: str) -> dict[str, Any]:
 def case_item(case: Case) -> dict[str, Any]:
     """The stored form: the case document plus the index attributes derived from it."""
     doc = case.model_dump(mode="json", exclude_none=True)
+    # The 12315 record is kept byte-for-byte as JSON: DynamoDB would turn its integers into decimals.
+    doc["record"] = json.dumps(case.record, ensure_ascii=False)
     sort = f"{iso_z(case.registered_at)}#{case.complaint_id}"
     due = case.next_due_at
     extra = {
@@ -61,7 +68,7 @@ class CaseStore:
         got = self.db.get_item(TableName=self.table, Key=_case_key(complaint_id), ConsistentRead=consistent)
         if "Item" not in got:
             return None
-        return Case.model_validate(_plain(got["Item"]))
+        return _case(_plain(got["Item"]))
 
     def save(self, case: Case, event: HistoryEvent) -> Case:
         """Write ``case`` (version n, ending with ``event``) if the stored version is still n-1."""
@@ -112,7 +119,7 @@ class CaseStore:
 
     def _cases(self, **query: Any) -> list[Case]:
         # The indexes project every attribute: one Query returns the full cases (eventually consistent).
-        return [Case.model_validate(i) for i in self._query(**query)]
+        return [_case(i) for i in self._query(**query)]
 
     def _query(self, **query: Any) -> Iterator[dict[str, Any]]:
         paginator = self.db.get_paginator("query")

@@ -1,0 +1,59 @@
+"""One local stack runs every path scenario once; the tests read the cases and executions it left."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from odr_adapter.case import Case
+from odr_local.runner import ScenarioRun
+from odr_local.scenario import Scenario
+from odr_local.stack import LocalStack
+
+HERE = Path(__file__).parent
+
+
+@dataclass
+class PathsRun:
+    stack: LocalStack
+    result: dict[str, Any]
+    output: str
+
+    def case(self, complaint_id: str) -> Case:
+        found = self.stack.cases.get(complaint_id)
+        assert found is not None, f"no case {complaint_id}"
+        return found
+
+    def events(self, complaint_id: str) -> list[str]:
+        return [h.event for h in self.case(complaint_id).history]
+
+    def execution(self, complaint_id: str) -> tuple[str, list[str]]:
+        """(status, names of the states entered) of the case's execution."""
+        sfn = self.stack.client("stepfunctions")
+        arn = f"{self.stack.state_machine_arn.replace(':stateMachine:', ':execution:')}:case-{complaint_id}"
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+        return status, entered
+
+    def reports(self, complaint_id: str) -> list[dict[str, Any]]:
+        return [r for r in self.stack.simulator.result_log if r["complaint_id"] == complaint_id]
+
+
+@pytest.fixture(scope="package")
+def paths() -> Iterator[PathsRun]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    scenario = Scenario.load(HERE / "paths.yaml")
+    stack = LocalStack(scenario.start, scenario.seconds_per_day, policies=scenario.deadline_policies).start()
+    out = io.StringIO()
+    try:
+        result = ScenarioRun(scenario, stack, out).run()
+        yield PathsRun(stack, result, out.getvalue())
+    finally:
+        stack.stop()
