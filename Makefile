@@ -25,7 +25,8 @@ up: $(STAMP)  ## keep the local stack running for exploration with --endpoint-ur
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/odr/odr_adapter src functions
+	$(BIN)/mypy layers/odr/odr_adapter src
+	for app in functions/*/app.py; do $(BIN)/mypy $$app || exit 1; done
 	$(BIN)/sam validate --lint --template template.yaml --region cn-north-1
 	$(BIN)/cfn-lint template.yaml
 

@@ -5,7 +5,6 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from odr_adapter.data_access.wiring import services
 from odr_adapter.steps import close
 
@@ -18,7 +17,10 @@ tracer = Tracer(service="close")
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = close(event["complaint_id"], event["outcome"], services())
     with single_metric(
-        name="CasesClosed", unit=MetricUnit.Count, value=1, namespace="OdrAdapter",
+        name="CasesClosed",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace="OdrAdapter",
         default_dimensions={"outcome": str(result["outcome"])},
     ):
         pass

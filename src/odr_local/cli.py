@@ -15,7 +15,7 @@ from .template import ROOT
 def _quiet_handlers(log_path: Path) -> None:
     """Handlers log JSON to stdout (as in Lambda); locally that goes to a file, progress stays on screen."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout = log_path.open("w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+    sys.stdout = log_path.open("w", encoding="utf-8")
     logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
@@ -42,11 +42,19 @@ def main(argv: list[str] | None = None) -> int:
 
     stack = LocalStack(datetime.now().astimezone(), args.seconds_per_day, port=args.port).start()
     stack.run_triggers()
-    print(f"local stack on {stack.endpoint} (region {REGION}); API {stack.api.url}/prod; 12315 simulator {stack.simulator.url}", file=screen)
+    print(
+        f"local stack on {stack.endpoint} (region {REGION}); API {stack.api.url}/prod; "
+        f"12315 simulator {stack.simulator.url}",
+        file=screen,
+    )
     for key, value in stack.deployment.resolver.refs.items():
         if not key.startswith("AWS::"):
             print(f"  {key}: {value}", file=screen)
-    print(f"try: aws --endpoint-url {stack.endpoint} --region {REGION} dynamodb list-tables   (Ctrl-C stops)", file=screen, flush=True)
+    print(
+        f"try: aws --endpoint-url {stack.endpoint} --region {REGION} dynamodb list-tables   (Ctrl-C stops)",
+        file=screen,
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

@@ -167,9 +167,9 @@ class Deployer:
 
     def _secret(self, logical_id: str, props: dict[str, Any]) -> None:
         name = f"{STACK}-{logical_id}"
-        arn = self.client("secretsmanager").create_secret(Name=name, SecretString=self.secrets.get(logical_id, "local"))[
-            "ARN"
-        ]
+        arn = self.client("secretsmanager").create_secret(
+            Name=name, SecretString=self.secrets.get(logical_id, "local")
+        )["ARN"]
         self.deployment.resolver.refs[logical_id] = arn
 
     def _layer(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -188,7 +188,9 @@ class Deployer:
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
         }
-        got = self.client("iam").create_role(RoleName=f"{STACK}-{logical_id}Role", AssumeRolePolicyDocument=json.dumps(trust))
+        got = self.client("iam").create_role(
+            RoleName=f"{STACK}-{logical_id}Role", AssumeRolePolicyDocument=json.dumps(trust)
+        )
         return str(got["Role"]["Arn"])
 
     def _function(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -238,7 +240,10 @@ class Deployer:
         merged = dict(self.template.get("Globals", {}).get("Function", {}))
         for key, value in props.items():
             if key == "Environment":
-                variables = {**merged.get("Environment", {}).get("Variables", {}), **value.get("Variables", {})}
+                variables = {
+                    **merged.get("Environment", {}).get("Variables", {}),
+                    **value.get("Variables", {}),
+                }
                 merged["Environment"] = {"Variables": variables}
             else:
                 merged[key] = value
@@ -259,7 +264,9 @@ class Deployer:
         definition = substitute(Path(ROOT / props["DefinitionUri"]).read_text(encoding="utf-8"), substitutions)
         name = f"{STACK}-{logical_id}"
         got = self.client("stepfunctions").create_state_machine(
-            name=name, definition=definition, roleArn=self._role(logical_id, "states.amazonaws.com"),
+            name=name,
+            definition=definition,
+            roleArn=self._role(logical_id, "states.amazonaws.com"),
             type=props.get("Type", "STANDARD"),
         )
         r.refs[logical_id] = got["stateMachineArn"]

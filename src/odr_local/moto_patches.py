@@ -18,7 +18,7 @@ from moto.stepfunctions.models import StateMachine
 from .invoker import invoke_in_process
 
 
-def _clone_without_executions(self: StateMachine, memo: dict[int, Any]) -> StateMachine:
+def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
     for key, value in self.__dict__.items():
@@ -30,4 +30,4 @@ def install() -> None:
     LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
     StateMachine.__deepcopy__ = _clone_without_executions  # type: ignore[attr-defined]
     modules = tuple(moto_backends.list_of_moto_modules())
-    moto_backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    moto_backends.list_of_moto_modules = lambda: modules

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import requests
-
 from odr_adapter.case import Case
 from odr_adapter.clock import local
 from odr_adapter.summary import Summary, summarise
@@ -66,13 +65,25 @@ class Actor:
                 self._once(run, "approve", {"comment": "同意办结"}, key="approve")
 
     def _report(self, case: Case, b: Behaviour) -> dict[str, Any]:
-        amount = Decimal(str(case.record.get("claimed_amount") or case.record.get("transaction", {}).get("amount") or "0"))
-        if b.result == "not_settled":
-            return {"settled": False, "summary": "多次沟通,双方未达成一致", "not_settled_reason": "消费者诉求超出法定标准"}
-        recovered = {"full": amount, "half": (amount / 2).quantize(Decimal("0.01")), "none": Decimal("0.00")}.get(
-            b.recovered, Decimal(b.recovered) if b.recovered[:1].isdigit() else amount
+        amount = Decimal(
+            str(case.record.get("claimed_amount") or case.record.get("transaction", {}).get("amount") or "0")
         )
-        return {"settled": True, "recovered_amount": f"{recovered:.2f}", "summary": "已与消费者协商一致,完成退款"}
+        if b.result == "not_settled":
+            return {
+                "settled": False,
+                "summary": "多次沟通,双方未达成一致",
+                "not_settled_reason": "消费者诉求超出法定标准",
+            }
+        recovered = {
+            "full": amount,
+            "half": (amount / 2).quantize(Decimal("0.01")),
+            "none": Decimal("0.00"),
+        }.get(b.recovered, Decimal(b.recovered) if b.recovered[:1].isdigit() else amount)
+        return {
+            "settled": True,
+            "recovered_amount": f"{recovered:.2f}",
+            "summary": "已与消费者协商一致,完成退款",
+        }
 
     def _once(self, run: ScenarioRun, action: str, body: dict[str, Any], key: str) -> None:
         if key in self.done:
@@ -147,7 +158,8 @@ class ScenarioRun:
             by[key] = by.get(key, 0) + 1
         parts = " ".join(f"{k}={v}" for k, v in sorted(by.items()))
         print(
-            f"[{local(now):%m-%d %H:%M}] cases {len(cases)}/{total} open {open_count} quarantined {quarantined} | {parts}",
+            f"[{local(now):%m-%d %H:%M}] cases {len(cases)}/{total} open {open_count} "
+            f"quarantined {quarantined} | {parts}",
             file=self.out,
             flush=True,
         )
@@ -185,7 +197,11 @@ def run_scenario(path: Path, result_path: Path | None = None, out: TextIO = sys.
     scenario = Scenario.load(path)
     stack = LocalStack(scenario.start, scenario.seconds_per_day, policies=scenario.deadline_policies).start()
     try:
-        print(f"local stack up: AWS emulation {stack.endpoint}, API {stack.api.url}, 12315 simulator {stack.simulator.url}", file=out)
+        print(
+            f"local stack up: AWS emulation {stack.endpoint}, API {stack.api.url}, "
+            f"12315 simulator {stack.simulator.url}",
+            file=out,
+        )
         print(f"scenario '{scenario.name}': 1 simulated day = {scenario.seconds_per_day}s", file=out)
         result = ScenarioRun(scenario, stack, out).run()
     finally:

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
-
 from odr_adapter.clock import local
 from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):
@@ -83,15 +82,38 @@ class Scenario(_Strict):
             base = self.path.parent if self.path else Path.cwd()
             lines = (base / self.complaints.file).read_text(encoding="utf-8").splitlines()
             out.extend(json.loads(line) for line in lines if line.strip())
-        out.extend(generate(self.complaints.generate, self.complaints.seed, self.start, self.complaints.spread_days, district))
+        out.extend(
+            generate(
+                self.complaints.generate,
+                self.complaints.seed,
+                self.start,
+                self.complaints.spread_days,
+                district,
+            )
+        )
         return out
 
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏晓宇浩然子涵欣怡梓萱雨轩"
 ITEMS = {
-    "A": [("电热水壶", "199.00"), ("空气炸锅", "459.00"), ("蓝牙耳机", "329.00"), ("生鲜礼盒", "268.00"), ("羽绒服", "899.00")],
-    "B": [("文创茶具", "388.00"), ("扫地机器人", "1999.00"), ("大闸蟹礼券", "598.00"), ("婴儿推车", "1299.00"), ("手机壳", "59.00")],
+    "A": [
+        ("电热水壶", "199.00"),
+        ("空气炸锅", "459.00"),
+        ("蓝牙耳机", "329.00"),
+        ("生鲜礼盒", "268.00"),
+        ("羽绒服", "899.00"),
+    ],
+    "B": [
+        ("文创茶具", "388.00"),
+        ("扫地机器人", "1999.00"),
+        ("大闸蟹礼券", "598.00"),
+        ("婴儿推车", "1299.00"),
+        ("手机壳", "59.00"),
+    ],
     "C": [("蟠桃礼盒", "88.50"), ("鲜花花束", "168.00"), ("连衣裙", "239.00"), ("农家土鸡蛋", "66.00")],
 }
 PROBLEMS = [
@@ -125,9 +147,17 @@ def generate(count: int, seed: int, start: datetime, spread_days: float, distric
         if district_code.division_codes:
             respondent["division_code"] = district_code.division_codes[0]
         if kind == "shop":
-            respondent = {"name": ent.shop_names[0], "shop_name": ent.shop_names[0].replace("店", " 店"), "platform": respondent["platform"]}
+            respondent = {
+                "name": ent.shop_names[0],
+                "shop_name": ent.shop_names[0].replace("店", " 店"),
+                "platform": respondent["platform"],
+            }
         elif kind == "outsider":
-            respondent = {"name": "上海某电器销售有限公司", "uscc": "91310116MA1R2T4U5E", "division_code": "310116104"}
+            respondent = {
+                "name": "上海某电器销售有限公司",
+                "uscc": "91310116MA1R2T4U5E",
+                "division_code": "310116104",
+            }
         purchased = (at - timedelta(days=rng.randint(3, 40))).date()
         known = purchased + timedelta(days=rng.randint(1, 3))
         if kind == "barred":
@@ -142,11 +172,19 @@ def generate(count: int, seed: int, start: datetime, spread_days: float, distric
             "updated_at": at.isoformat(),
             "channel": rng.choice(["web", "app", "mini_program", "hotline"]),
             "odr_opt_in": kind != "opt_out",
-            "consumer": {"name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.randint(1, 2))), "phone": _phone(rng)},
+            "consumer": {
+                "name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.randint(1, 2))),
+                "phone": _phone(rng),
+            },
             "respondent": respondent,
             "transaction": {
-                "order_no": f"ORD{rng.randint(10**9, 10**10 - 1)}", "item_name": item, "amount": amount, "quantity": 1,
-                "purchased_on": purchased.isoformat(), "harm_known_on": known.isoformat(), "online": True,
+                "order_no": f"ORD{rng.randint(10**9, 10**10 - 1)}",
+                "item_name": item,
+                "amount": amount,
+                "quantity": 1,
+                "purchased_on": purchased.isoformat(),
+                "harm_known_on": known.isoformat(),
+                "online": True,
             },
             "category": category,
             "description": description,

@@ -152,9 +152,16 @@ class QueuePump(threading.Thread):
 class Scheduler(threading.Thread):
     """EventBridge schedules (which moto never fires), at the compressed clock's pace (at most once a second)."""
 
-    def __init__(self, schedules: list[ScheduleTrigger], lambda_client: Any, scale: float, stop: threading.Event) -> None:
+    def __init__(
+        self, schedules: list[ScheduleTrigger], lambda_client: Any, scale: float, stop: threading.Event
+    ) -> None:
         super().__init__(name="scheduler", daemon=True)
-        self.schedules, self.lambda_client, self.scale, self.stop_event = schedules, lambda_client, scale, stop
+        self.schedules, self.lambda_client, self.scale, self.stop_event = (
+            schedules,
+            lambda_client,
+            scale,
+            stop,
+        )
         self.fired: dict[str, int] = {}
 
     def run(self) -> None:
@@ -168,8 +175,15 @@ class Scheduler(threading.Thread):
             self.stop_event.wait(0.2)
 
     def fire(self, schedule: ScheduleTrigger) -> None:
-        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "resources": [], "detail": {}}
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "resources": [],
+            "detail": {},
+        }
         try:
             _invoke(self.lambda_client, schedule.function, event)
         except Exception:

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from odr_adapter.clock import Clock
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
-
-from odr_adapter.clock import Clock
 
 
 @dataclass
@@ -59,7 +58,11 @@ class Simulator:
             response = _json({"error": "bad token"}, 401)
         elif request.method == "GET" and request.path == "/v1/complaints":
             response = self._pull(request)
-        elif request.method == "POST" and request.path.startswith("/v1/complaints/") and request.path.endswith("/results"):
+        elif (
+            request.method == "POST"
+            and request.path.startswith("/v1/complaints/")
+            and request.path.endswith("/results")
+        ):
             response = self._result(request, request.path.split("/")[3])
         else:
             response = _json({"error": "not found"}, 404)

@@ -14,7 +14,6 @@ from typing import Any
 import boto3
 import requests
 from moto.server import ThreadedMotoServer
-
 from odr_adapter.clock import CLOCK_ENV, Clock
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.directory import DirectoryStore
@@ -75,7 +74,11 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
-        requests.post(f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+        requests.post(
+            f"{self.endpoint}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        )
         moto_patches.install()
         self.simulator = Simulator(self.clock)
         self.simulator.start()

@@ -31,13 +31,25 @@ def _tag(name: str) -> Any:
     return construct
 
 
-for _short in ("Ref", "Sub", "GetAtt", "Join", "If", "Select", "Split", "Equals", "Not", "FindInMap", "ImportValue"):
+for _short in (
+    "Ref",
+    "Sub",
+    "GetAtt",
+    "Join",
+    "If",
+    "Select",
+    "Split",
+    "Equals",
+    "Not",
+    "FindInMap",
+    "ImportValue",
+):
     _Loader.add_constructor(f"!{_short}", _tag("Ref" if _short == "Ref" else f"Fn::{_short}"))
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        return dict(yaml.load(handle, Loader=_Loader))  # noqa: S506 - SafeLoader subclass
+        return dict(yaml.load(handle, Loader=_Loader))
 
 
 class Resolver:

@@ -34,14 +34,31 @@ def test_happy_path_settles_with_the_recovered_amount(paths: PathsRun) -> None:
     assert case.recovered_amount == Decimal("199.00")
     assert case.cycle_days is not None and Decimal("1") < case.cycle_days < Decimal("7")
     assert paths.events(HAPPY) == [
-        "received", "execution_started", "dispatched", "notified", "waiting", "accepted", "waiting",
-        "result_reported", "notified", "waiting", "approved", "closed",
+        "received",
+        "execution_started",
+        "dispatched",
+        "notified",
+        "waiting",
+        "accepted",
+        "waiting",
+        "result_reported",
+        "notified",
+        "waiting",
+        "approved",
+        "closed",
     ]
     status, states = paths.execution(HAPPY)
     assert status == "SUCCEEDED"
     assert states == [
-        "ScreenAndRoute", "Route", "NotifyDispatched", "AwaitAcceptance", "AwaitResult",
-        "NotifyStationReview", "AwaitReview", "ReviewDecision", "CloseResolved",
+        "ScreenAndRoute",
+        "Route",
+        "NotifyDispatched",
+        "AwaitAcceptance",
+        "AwaitResult",
+        "NotifyStationReview",
+        "AwaitReview",
+        "ReviewDecision",
+        "CloseResolved",
     ]
     [report] = paths.reports(HAPPY)
     assert (report["outcome"], report["recovered_amount"]) == ("settled", "199.00")
@@ -56,7 +73,13 @@ def test_acceptance_timeout_escalates_and_returns_the_case(paths: PathsRun) -> N
     assert closed_at is not None and closed_at >= case.deadlines["acceptance"].due_at
     status, states = paths.execution(NO_ACCEPT)
     assert status == "SUCCEEDED"
-    assert states[-5:] == ["AwaitAcceptance", "AcceptanceOverdue", "Escalate", "NotifyStationOverdue", "CloseReturned"]
+    assert states[-5:] == [
+        "AwaitAcceptance",
+        "AcceptanceOverdue",
+        "Escalate",
+        "NotifyStationOverdue",
+        "CloseReturned",
+    ]
     assert [r["outcome"] for r in paths.reports(NO_ACCEPT)] == ["returned"]
 
 
@@ -146,7 +169,10 @@ def test_shop_name_only_without_opt_in_is_regular_handling(paths: PathsRun) -> N
 def test_bad_record_is_quarantined_with_every_reason(paths: PathsRun) -> None:
     [entry] = [q for q in paths.stack.quarantine.all() if q["complaint_id"] == BAD_RECORD]
     assert {p["path"] for p in entry["problems"]} == {
-        "consumer.name", "consumer.phone", "respondent.uscc", "transaction.amount",
+        "consumer.name",
+        "consumer.phone",
+        "respondent.uscc",
+        "transaction.amount",
     }
     assert paths.stack.cases.get(BAD_RECORD) is None
 

@@ -20,9 +20,7 @@ from odr_adapter.deadlines import (
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CST = timezone(timedelta(hours=8))
 
-PROPERTY = settings(
-    max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def at(text: str) -> datetime:
@@ -40,9 +38,7 @@ def working(days: int, tables: list[HolidayTable] | None = None) -> DeadlinePoli
 
 def natural(days: int) -> DeadlinePolicies:
     policy = Policy(days=days)
-    return DeadlinePolicies(
-        default={"acceptance": policy, "resolution": policy, "review": policy, "rework": policy}
-    )
+    return DeadlinePolicies(default={"acceptance": policy, "resolution": policy, "review": policy, "rework": policy})
 
 
 # --- natural days -----------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def test_mask_name(clear: str, masked: str) -> None:
 
 
 def test_mask_name_single_character_is_hidden() -> None:
-    # Regression (fixed; odr_adapter/pii.py, mask_name): mask_name("林") == "林*", which shows the whole name; the
+    # Regression: odr_adapter/pii.py, mask_name): mask_name("林") == "林*", which shows the whole name; the
     # contract allows a one-character consumer.name (minLength 1), so the mask must not keep its only char.
     assert "林" not in mask_name("林")
 
@@ -105,9 +105,7 @@ def test_masked_record_has_no_clear_consumer_value(example, name: str) -> None:
             if len(value) > 1:
                 assert value not in text
     # the rest of the record is untouched, and the input is not modified
-    assert {k: v for k, v in out.items() if k != "consumer"} == {
-        k: v for k, v in raw.items() if k != "consumer"
-    }
+    assert {k: v for k, v in out.items() if k != "consumer"} == {k: v for k, v in raw.items() if k != "consumer"}
     assert raw == example(name)
 
 
@@ -151,7 +149,7 @@ def test_property_mask_email_hides_email(value: str) -> None:
 
 
 def test_masked_record_hides_pii_sent_with_the_wrong_type(example) -> None:
-    # Regression (fixed; odr_adapter/pii.py, mask_consumer): only str values are masked; an invalid record that sends
+    # Regression: odr_adapter/pii.py, mask_consumer): only str values are masked; an invalid record that sends
     # consumer.phone as a JSON number (or a name as a list) keeps the clear value in the "safe to log" copy.
     raw = example("odr-by-uscc")
     raw["consumer"]["phone"] = 13761234567

@@ -97,7 +97,7 @@ def test_unknown_nested_fields_are_kept(example) -> None:
 
 
 def test_unknown_field_with_null_value_is_kept(example) -> None:
-    # Regression (fixed; odr_adapter/record.py, Complaint.to_raw): the contract says unknown fields "must be kept", but
+    # Regression: odr_adapter/record.py, Complaint.to_raw): the contract says unknown fields "must be kept", but
     # to_raw() uses model_dump(exclude_none=True), so an unknown field sent as null disappears.
     raw = example("shop-name-only")
     raw["source_note"] = None
@@ -218,9 +218,7 @@ def test_landline_of_the_shop_name_only_example_is_accepted(example) -> None:
     assert parse_record(example("shop-name-only")).consumer.phone == "021-57351234"
 
 
-@pytest.mark.parametrize(
-    "phone", ["12345", "1376123456", "137612345678", "+852 6123 4567", "not a phone", 13761234567]
-)
+@pytest.mark.parametrize("phone", ["12345", "1376123456", "137612345678", "+852 6123 4567", "not a phone", 13761234567])
 def test_impossible_phones_are_rejected(example, phone: Any) -> None:
     raw = example("odr-by-uscc")
     raw["consumer"]["phone"] = phone
@@ -264,7 +262,7 @@ def test_own_check_character_agrees_with_the_directory_codes() -> None:
 
 @pytest.mark.parametrize("first17", ["N2310116MA1JK7Q26", "Y1310116MA1JK7Q26", "A1310116MA1JK7Q26"])
 def test_credit_code_with_letter_registration_authority_is_accepted(example, first17: str) -> None:
-    # Regression (fixed; odr_adapter/record.py, _uscc): GB 32100 registration-authority codes include letters
+    # Regression: odr_adapter/record.py, _uscc): GB 32100 registration-authority codes include letters
     # (A 中央军委改革和编制办公室, N 农业 e.g. 农村集体经济组织 "N2...", Y 其他), and the contract's pattern
     # ^[0-9A-HJ-NPQRTUWXY]{18}$ allows them; stdnum.cn.uscc requires the first 8 characters to be digits, so
     # a correctly checked code such as N2310116MA1JK7Q261 is rejected as
@@ -462,9 +460,7 @@ json_leaf = st.one_of(
 )
 json_value = st.recursive(
     json_leaf,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
     max_leaves=12,
 )
 # Unknown fields: names that no contract field has; top-level values not null (the null case is tested above).
@@ -545,9 +541,7 @@ valid_record = st.builds(
                 ]
             ),
             "description": text(1, 4000),
-            "demand_type": st.sampled_from(
-                ["refund", "exchange", "repair", "compensation", "apology", "other"]
-            ),
+            "demand_type": st.sampled_from(["refund", "exchange", "repair", "compensation", "apology", "other"]),
             "demand": text(1, 1000),
         }
     ),
@@ -612,15 +606,11 @@ _json_ish = st.recursive(
     ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
-        st.dictionaries(
-            st.one_of(st.sampled_from([*FIELD_NAMES, "name", "url"]), st.text(max_size=6)), inner
-        ),
+        st.dictionaries(st.one_of(st.sampled_from([*FIELD_NAMES, "name", "url"]), st.text(max_size=6)), inner),
     ),
     max_leaves=20,
 )
-arbitrary_dict = st.dictionaries(
-    st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=10)), _json_ish, max_size=20
-)
+arbitrary_dict = st.dictionaries(st.one_of(st.sampled_from(FIELD_NAMES), st.text(max_size=10)), _json_ish, max_size=20)
 
 
 @st.composite

@@ -199,9 +199,7 @@ def test_enterprise_is_listed_through_its_delisting_day(complaint, district, reg
         "2024-08-31T23:59:59+08:00",  # the day before it was listed
     ],
 )
-def test_enterprise_not_listed_on_registration_day_goes_regular(
-    complaint, district, registered_at: str
-) -> None:
+def test_enterprise_not_listed_on_registration_day_goes_regular(complaint, district, registered_at: str) -> None:
     result = route(complaint("odr-by-uscc", changes=_zhujing_digital(registered_at)), district)
     assert (result.decision, result.rule) == ("regular", "not_listed_on_registration_day")
     assert result.enterprise is not None and result.enterprise.uscc == ZHUJING_DIGITAL
@@ -262,8 +260,7 @@ def test_station_choice(complaint, district, example_name, division_code, statio
 
 def test_directory_station_unknown_falls_to_intake_desk(complaint, district) -> None:
     enterprises = [
-        e.model_copy(update={"station_code": "JS-GONE"}) if e.uscc == JINFENG else e
-        for e in district.enterprises
+        e.model_copy(update={"station_code": "JS-GONE"}) if e.uscc == JINFENG else e for e in district.enterprises
     ]
     changed = district.model_copy(update={"enterprises": enterprises})
     result = route(complaint("odr-by-uscc", changes={"respondent.division_code": "310116"}), changed)

@@ -242,7 +242,7 @@ def test_29_february_limitation_through_screen(complaint, district, registered_a
 
 
 def test_far_future_harm_date_does_not_crash_screening(complaint, district) -> None:
-    # Regression (fixed; low severity; odr_adapter/screening.py, add_years via limitation_last_day/_time_barred): a record
+    # Regression: odr_adapter/screening.py, add_years via limitation_last_day/_time_barred): a record
     # with transaction.harm_known_on "9998-01-01" passes parse_record (a valid RFC 3339 full-date), but
     # screen() raises ValueError("year 10001 is out of range") instead of returning a Screening.
     result = screen(complaint("odr-by-uscc", changes={"transaction.harm_known_on": "9998-01-01"}), district)

@@ -68,7 +68,11 @@ def perform(complaint_id: str, action: ActionName, actor: str, payload: dict[str
 
 
 def _perform(
-    complaint_id: str, action: ActionName, actor: str, report: ResultReport | None, review: Review | None,
+    complaint_id: str,
+    action: ActionName,
+    actor: str,
+    report: ResultReport | None,
+    review: Review | None,
     svc: Services,
 ) -> Case:
     case = load(complaint_id, svc)

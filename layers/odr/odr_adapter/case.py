@@ -18,7 +18,11 @@ from .deadlines import Deadline, Phase
 Status = Literal["received", "dispatched", "accepted", "under_review", "closed"]
 Outcome = Literal["settled", "not_settled", "withdrawn", "returned", "rejected"]
 OPEN_STATUSES = ("received", "dispatched", "accepted", "under_review")
-WAIT_PHASE: dict[str, Phase] = {"dispatched": "acceptance", "accepted": "resolution", "under_review": "review"}
+WAIT_PHASE: dict[str, Phase] = {
+    "dispatched": "acceptance",
+    "accepted": "resolution",
+    "under_review": "review",
+}
 MAX_SEND_BACKS = 2
 
 

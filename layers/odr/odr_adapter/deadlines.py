@@ -21,7 +21,12 @@ from .clock import SHANGHAI
 
 Phase = Literal["acceptance", "resolution", "review", "rework"]
 DayKind = Literal["natural", "working"]
-PHASE_NAMES: dict[str, str] = {"acceptance": "受理", "resolution": "办理反馈", "review": "审核办结", "rework": "退回重办"}
+PHASE_NAMES: dict[str, str] = {
+    "acceptance": "受理",
+    "resolution": "办理反馈",
+    "review": "审核办结",
+    "rework": "退回重办",
+}
 
 
 class Policy(BaseModel):
@@ -42,7 +47,7 @@ class DeadlinePolicies(BaseModel):
     """Per enterprise class and phase; the default is the Jinshan rule (2 days to accept, 7 to resolve)."""
 
     default: dict[Phase, Policy] = Field(
-        default_factory=lambda: {
+        default_factory=lambda: {  # type: ignore[arg-type]
             "acceptance": Policy(days=2),
             "resolution": Policy(days=7),
             "review": Policy(days=2),

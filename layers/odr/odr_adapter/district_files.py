@@ -33,14 +33,14 @@ def read_directory(path: Path) -> list[Enterprise]:
             Enterprise(
                 uscc=row["uscc"].strip(),
                 name=row["enterprise_name"].strip(),
-                enterprise_class=row["class"].strip(),  # type: ignore[arg-type]
+                enterprise_class=row["class"].strip(),
                 station_code=row["station_code"].strip(),
                 shop_names=_split(row["shop_names"]),
                 contact_name=row["contact_name"].strip(),
                 contact_email=row["contact_email"].strip() or None,
                 contact_mobile=row["contact_mobile"].strip() or None,
-                listed_on=row["listed_on"].strip(),  # type: ignore[arg-type]
-                delisted_on=row["delisted_on"].strip() or None,  # type: ignore[arg-type]
+                listed_on=row["listed_on"].strip(),
+                delisted_on=row["delisted_on"].strip() or None,
             )
             for row in csv.DictReader(handle)
         ]

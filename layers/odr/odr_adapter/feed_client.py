@@ -32,9 +32,19 @@ class FeedClient:
     timeout: float = 10.0
     base_delay: float = 0.2
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
-        all_headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json", **(headers or {})}
+        all_headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            **(headers or {}),
+        }
         for attempt in range(self.attempts):
             request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=all_headers)
             wait = self.base_delay * 2**attempt * random.uniform(0.5, 1.5)
@@ -62,7 +72,9 @@ class FeedClient:
 
     def report(self, complaint_id: str, idempotency_key: str, result: dict[str, Any]) -> int:
         status, _ = self._request(
-            "POST", f"/v1/complaints/{urllib.parse.quote(complaint_id)}/results", result,
+            "POST",
+            f"/v1/complaints/{urllib.parse.quote(complaint_id)}/results",
+            result,
             {"Idempotency-Key": idempotency_key},
         )
         return status

@@ -26,8 +26,14 @@ from .steps import load
 Kind = Literal["dispatched", "withdrawn", "overdue", "regular", "review", "sent_back"]
 TO_ENTERPRISE = {"dispatched", "withdrawn", "sent_back"}
 CATEGORY_NAMES = {
-    "quality": "质量问题", "after_sales": "售后服务", "false_advertising": "虚假宣传", "contract": "合同纠纷",
-    "price": "价格问题", "safety": "安全问题", "delivery": "物流配送", "other": "其他",
+    "quality": "质量问题",
+    "after_sales": "售后服务",
+    "false_advertising": "虚假宣传",
+    "contract": "合同纠纷",
+    "price": "价格问题",
+    "safety": "安全问题",
+    "delivery": "物流配送",
+    "other": "其他",
 }
 _ENV = Environment(loader=PackageLoader("odr_adapter", "templates"), undefined=StrictUndefined, autoescape=False)
 
@@ -50,7 +56,9 @@ def _short(dt: datetime | None) -> str:
 
 def render(kind: Kind, context: dict[str, Any]) -> tuple[str, str, str]:
     """(subject, e-mail body, SMS text) of one message."""
-    subject, email, sms = (_ENV.get_template(f"{kind}.{part}.j2").render(**context).strip() for part in ("subject", "email", "sms"))
+    subject, email, sms = (
+        _ENV.get_template(f"{kind}.{part}.j2").render(**context).strip() for part in ("subject", "email", "sms")
+    )
     return subject, email, sms
 
 
@@ -58,8 +66,12 @@ def _context(kind: Kind, case: Case, district: District, link: str) -> dict[str,
     complaint = Complaint.model_validate(case.record)
     enterprise = district.by_uscc(case.enterprise.uscc) if case.enterprise else None
     station = district.station(case.station_code or "") if case.station_code else None
-    deadline = case.deadlines.get
     phase = case.overdue_phase or ""
+
+    def due(name: str) -> datetime | None:
+        found = case.deadlines.get(name)
+        return found.due_at if found else None
+
     return {
         "case": case,
         "enterprise": enterprise,
@@ -70,14 +82,14 @@ def _context(kind: Kind, case: Case, district: District, link: str) -> dict[str,
         "demand": complaint.demand,
         "respondent": complaint.respondent.name,
         "reason": case.route.reason if case.route else "",
-        "acceptance_due": _long(deadline("acceptance").due_at if deadline("acceptance") else None),
-        "acceptance_due_short": _short(deadline("acceptance").due_at if deadline("acceptance") else None),
-        "resolution_due": _long(deadline("resolution").due_at if deadline("resolution") else None),
-        "resolution_due_short": _short(deadline("resolution").due_at if deadline("resolution") else None),
-        "review_due": _long(deadline("review").due_at if deadline("review") else None),
-        "review_due_short": _short(deadline("review").due_at if deadline("review") else None),
+        "acceptance_due": _long(due("acceptance")),
+        "acceptance_due_short": _short(due("acceptance")),
+        "resolution_due": _long(due("resolution")),
+        "resolution_due_short": _short(due("resolution")),
+        "review_due": _long(due("review")),
+        "review_due_short": _short(due("review")),
         "phase_name": PHASE_NAMES.get(phase, phase),
-        "due": _long(deadline(phase).due_at if deadline(phase) else None),
+        "due": _long(due(phase)),
         "result": ("和解成功" if case.feedback.settled else "和解不成") if case.feedback else "",
         "comment": case.review_comment or "",
         "link": link,
@@ -103,7 +115,9 @@ def notify(complaint_id: str, kind: Kind, svc: Services, link_base: str = "") ->
     who = recipient(kind, case, district)
     attempts: list[dict[str, Any]] = []
     if who is not None:
-        subject, email_body, sms_text = render(kind, _context(kind, case, district, f"{link_base}/cases/{complaint_id}"))
+        subject, email_body, sms_text = render(
+            kind, _context(kind, case, district, f"{link_base}/cases/{complaint_id}")
+        )
         channels = [("sms", who.mobile), ("email", who.email)]
         if who.role == "station":
             channels.reverse()
@@ -124,7 +138,10 @@ def notify(complaint_id: str, kind: Kind, svc: Services, link_base: str = "") ->
     def record() -> None:
         fresh = load(complaint_id, svc)
         updated, event = transition(
-            fresh, "notified" if delivered else "notification_failed", "adapter", svc.clock.now(),
+            fresh,
+            "notified" if delivered else "notification_failed",
+            "adapter",
+            svc.clock.now(),
             detail={"kind": kind, "to": who.role if who else None, "attempts": attempts},
         )
         svc.cases.save(updated, event)

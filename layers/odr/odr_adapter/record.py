@@ -30,7 +30,7 @@ from .clock import local
 
 def _money(value: Any) -> Decimal:
     if not isinstance(value, str):
-        raise ValueError("money must be a decimal string such as \"299.00\"")
+        raise ValueError('money must be a decimal string such as "299.00"')
     if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]+)?", value):
         raise ValueError("money must be digits with an optional decimal part")
     try:

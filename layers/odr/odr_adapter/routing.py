@@ -61,7 +61,13 @@ def route(c: Complaint, d: District) -> Route:
     station_code, station_rule = pick_station(c, d, enterprise)
     day = c.registered_local
     if enterprise is None:
-        return Route("regular", "not_in_directory", "被投诉人不在ODR企业目录中,转市场监管所常规处理", station_code, station_rule)
+        return Route(
+            "regular",
+            "not_in_directory",
+            "被投诉人不在ODR企业目录中,转市场监管所常规处理",
+            station_code,
+            station_rule,
+        )
     if not enterprise.listed_at(day):
         when = enterprise.delisted_on.isoformat() if enterprise.delisted_on else enterprise.listed_on.isoformat()
         return Route(
@@ -95,4 +101,6 @@ def route(c: Complaint, d: District) -> Route:
 
 
 def _matched_text(matched_by: MatchedBy | None) -> str:
-    return {"uscc": "统一社会信用代码", "shop_name": "店铺名称", "registered_name": "登记名称"}.get(matched_by or "", "")
+    return {"uscc": "统一社会信用代码", "shop_name": "店铺名称", "registered_name": "登记名称"}.get(
+        matched_by or "", ""
+    )

@@ -15,7 +15,9 @@ from typing import Literal
 from .directory import District
 from .record import Complaint
 
-RefusalReason = Literal["outside_jurisdiction", "handled_elsewhere", "not_consumer_dispute", "time_barred", "incomplete"]
+RefusalReason = Literal[
+    "outside_jurisdiction", "handled_elsewhere", "not_consumer_dispute", "time_barred", "incomplete"
+]
 _PLACEHOLDER_NAME = re.compile(r"(某|未知|不详|不清楚)")
 _ONLY_PUNCTUATION = re.compile(r"^[\s\W_…]*$")
 
@@ -87,7 +89,12 @@ def _incomplete(c: Complaint, d: District) -> Screening | None:
         len(r.name.strip()) < 2 or _PLACEHOLDER_NAME.search(r.name)
     )
     if not identifiable:
-        return Screening(False, "incomplete_respondent", "无法确定被投诉人:仅有泛称名称,无信用代码、店铺名或地址", "incomplete")
+        return Screening(
+            False,
+            "incomplete_respondent",
+            "无法确定被投诉人:仅有泛称名称,无信用代码、店铺名或地址",
+            "incomplete",
+        )
     if _ONLY_PUNCTUATION.match(c.description) or _ONLY_PUNCTUATION.match(c.demand):
         return Screening(False, "incomplete_facts", "投诉缺少具体的事实或诉求", "incomplete")
     return None

@@ -46,7 +46,12 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
         decided = Decision(rule=screening.rule, reason=screening.reason)
         if not screening.accepted:
             updated, event = transition(
-                case, "refused", "adapter", now, screening=decided, refusal_reason=screening.refusal_reason,
+                case,
+                "refused",
+                "adapter",
+                now,
+                screening=decided,
+                refusal_reason=screening.refusal_reason,
                 detail={"rule": screening.rule, "reason": screening.reason},
             )
             svc.cases.save(updated, event)
@@ -68,7 +73,12 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             "station_code": r.station_code,
             "enterprise": enterprise,
         }
-        detail = {"rule": r.rule, "reason": r.reason, "station": r.station_code, "station_rule": r.station_rule}
+        detail = {
+            "rule": r.rule,
+            "reason": r.reason,
+            "station": r.station_code,
+            "station_rule": r.station_rule,
+        }
         if r.decision == "regular":
             updated, event = transition(case, "routed_regular", "adapter", now, **common, detail=detail)
             svc.cases.save(updated, event)
@@ -76,10 +86,19 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
         klass = enterprise.enterprise_class if enterprise else None
         deadlines = {p: compute_deadline(p, now, klass, svc.policies) for p in ("acceptance", "resolution")}
         updated, event = transition(
-            case, "dispatched", "adapter", now, **common, status="dispatched", deadlines=deadlines,
+            case,
+            "dispatched",
+            "adapter",
+            now,
+            **common,
+            status="dispatched",
+            deadlines=deadlines,
             calendar_fallback=any(d.fallback for d in deadlines.values()),
-            detail={**detail, "acceptance_due": deadlines["acceptance"].due_at.isoformat(),
-                    "resolution_due": deadlines["resolution"].due_at.isoformat()},
+            detail={
+                **detail,
+                "acceptance_due": deadlines["acceptance"].due_at.isoformat(),
+                "resolution_due": deadlines["resolution"].due_at.isoformat(),
+            },
         )
         svc.cases.save(updated, event)
         return {"decision": "odr"}
@@ -104,8 +123,15 @@ def register_wait(complaint_id: str, phase: Phase, task_token: str, svc: Service
             raise InvalidAction(f"case {complaint_id} is {case.status}, not waiting for {phase}")
         now = svc.clock.now()
         updated, event = transition(
-            case, "waiting", "adapter", now, pending=PendingWait(phase=phase, task_token=task_token, since=now),
-            detail={"phase": phase, "due_at": case.deadlines[phase].due_at.isoformat() if phase in case.deadlines else None},
+            case,
+            "waiting",
+            "adapter",
+            now,
+            pending=PendingWait(phase=phase, task_token=task_token, since=now),
+            detail={
+                "phase": phase,
+                "due_at": case.deadlines[phase].due_at.isoformat() if phase in case.deadlines else None,
+            },
         )
         svc.cases.save(updated, event)
 
@@ -118,7 +144,13 @@ def escalate(complaint_id: str, phase: str, svc: Services) -> None:
     def apply() -> None:
         case = load(complaint_id, svc)
         updated, event = transition(
-            case, "overdue", "adapter", svc.clock.now(), overdue=True, overdue_phase=phase, pending=None,
+            case,
+            "overdue",
+            "adapter",
+            svc.clock.now(),
+            overdue=True,
+            overdue_phase=phase,
+            pending=None,
             detail={"phase": phase},
         )
         svc.cases.save(updated, event)
@@ -140,8 +172,17 @@ def close(complaint_id: str, outcome_hint: str, svc: Services) -> dict[str, Any]
             Decimal("0.01"), ROUND_HALF_UP
         )
         updated, event = transition(
-            case, "closed", _closer(case, outcome), now, status="closed", outcome=outcome, recovered_amount=amount,
-            closed_at=now, cycle_days=cycle, pending=None, process_summary=summary,
+            case,
+            "closed",
+            _closer(case, outcome),
+            now,
+            status="closed",
+            outcome=outcome,
+            recovered_amount=amount,
+            closed_at=now,
+            cycle_days=cycle,
+            pending=None,
+            process_summary=summary,
             detail={"outcome": outcome, "recovered_amount": str(amount), "cycle_days": str(cycle)},
         )
         svc.cases.save(updated, event)
@@ -155,7 +196,11 @@ def _outcome(case: Case, hint: str) -> tuple[str, Decimal, str]:
     zero = Decimal("0.00")
     if hint == "resolved" and case.feedback:
         fb = case.feedback
-        return ("settled" if fb.settled else "not_settled"), (fb.recovered_amount if fb.settled else zero), fb.summary
+        return (
+            ("settled" if fb.settled else "not_settled"),
+            (fb.recovered_amount if fb.settled else zero),
+            fb.summary,
+        )
     if hint == "rejected":
         return "rejected", zero, case.screening.reason if case.screening else "不予受理"
     if hint == "declined":
@@ -176,7 +221,8 @@ def _closer(case: Case, outcome: str) -> str:
 def report_body(case: Case) -> dict[str, Any]:
     """The report-back contract's body, with the key that makes the platform accept it once."""
     handled_by = (
-        f"{case.enterprise.name}" if case.enterprise and case.outcome in ("settled", "not_settled")
+        f"{case.enterprise.name}"
+        if case.enterprise and case.outcome in ("settled", "not_settled")
         else f"station:{case.station_code or 'intake'}"
     )
     body: dict[str, Any] = {
@@ -203,7 +249,10 @@ def record_failure(complaint_id: str, error: dict[str, Any], svc: Services) -> N
         if case is None:
             return
         updated, event = transition(
-            case, "workflow_failed", "adapter", svc.clock.now(),
+            case,
+            "workflow_failed",
+            "adapter",
+            svc.clock.now(),
             detail={"error": str(error.get("Error", ""))[:200], "cause": str(error.get("Cause", ""))[:500]},
         )
         svc.cases.save(updated, event)

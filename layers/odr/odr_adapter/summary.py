@@ -21,7 +21,9 @@ class ClassFigures:
 
     @property
     def success_rate(self) -> Decimal | None:
-        return (Decimal(100) * self.settled / self.handled).quantize(Decimal(1), ROUND_HALF_UP) if self.handled else None
+        return (
+            (Decimal(100) * self.settled / self.handled).quantize(Decimal(1), ROUND_HALF_UP) if self.handled else None
+        )
 
     @property
     def average_cycle_days(self) -> Decimal | None:
@@ -67,7 +69,7 @@ class Summary:
             rows.append(
                 f"{klass + '类 ' + name:<10}{f.handled:>6}{f.settled:>8}"
                 f"{(str(f.success_rate) + '%') if f.success_rate is not None else '—':>8}"
-                f"{str(f.average_cycle_days or '—'):>12}{f.recovered:>14.2f}"
+                f"{f.average_cycle_days or '—'!s:>12}{f.recovered:>14.2f}"
             )
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
         rows.append(f"outcomes: {outcomes}; overdue {self.overdue}; still open {self.open}")

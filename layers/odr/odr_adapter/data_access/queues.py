@@ -20,9 +20,7 @@ class Queue:
         """Queue every body or raise: a record is never reported queued when it is not."""
         for start in range(0, len(bodies), 10):
             chunk = bodies[start : start + 10]
-            entries = [
-                {"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(chunk)
-            ]
+            entries = [{"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(chunk)]
             got = self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
             failed = got.get("Failed", [])
             if failed:
