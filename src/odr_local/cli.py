@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         f"12315 simulator {stack.simulator.url}",
         file=screen,
     )
+    env_file = ROOT / "build" / "local-stack.env"
+    env_file.write_text(stack.env_file(), encoding="utf-8")
+    print(f"resource names for the odr CLI: odr --env-file {env_file.relative_to(ROOT)} ...", file=screen)
     for key, value in stack.deployment.resolver.refs.items():
         if not key.startswith("AWS::"):
             print(f"  {key}: {value}", file=screen)

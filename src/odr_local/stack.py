@@ -123,6 +123,19 @@ class LocalStack:
                 merged[key] = value
         os.environ.update(merged)
 
+    def env_file(self) -> str:
+        """The variables a client (the ``odr`` CLI, a shell) needs to reach this stack."""
+        names = ("CASES_TABLE", "DIRECTORY_TABLE", "STATE_MACHINE_ARN", "INTAKE_QUEUE_URL", "REPORT_QUEUE_URL")
+        lines = [f"{k}={os.environ[k]}" for k in names if k in os.environ]
+        lines += [
+            f"AWS_ENDPOINT_URL={self.endpoint}",
+            f"AWS_DEFAULT_REGION={REGION}",
+            "AWS_ACCESS_KEY_ID=local",
+            "AWS_SECRET_ACCESS_KEY=local",
+            f"{CLOCK_ENV}={self.clock.to_env()}",
+        ]
+        return "\n".join(lines) + "\n"
+
     def stop(self) -> None:
         self.stop_event.set()
         self.api.stop()

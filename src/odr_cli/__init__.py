@@ -1,0 +1,1 @@
+"""``odr``: the operators' command line (directory and stations import, explain, quarantine, reports)."""
