@@ -44,6 +44,13 @@ class QueueTrigger:
 
 
 @dataclass
+class StreamTrigger:
+    stream_arn: str
+    function: str
+    batch_size: int
+
+
+@dataclass
 class ScheduleTrigger:
     function: str
     rate_seconds: float
@@ -55,6 +62,7 @@ class Deployment:
     created: dict[str, str] = field(default_factory=dict)  # logical id -> type
     routes: list[ApiRoute] = field(default_factory=list)
     queues: list[QueueTrigger] = field(default_factory=list)
+    streams: list[StreamTrigger] = field(default_factory=list)
     schedules: list[ScheduleTrigger] = field(default_factory=list)
 
     def ref(self, logical_id: str) -> str:
@@ -231,6 +239,8 @@ class Deployer:
             name = arn.rsplit(":", 1)[1]
             url = self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
             d.queues.append(QueueTrigger(url, arn, function, int(props.get("BatchSize", 10))))
+        elif kind == "DynamoDB":
+            d.streams.append(StreamTrigger(props["Stream"], function, int(props.get("BatchSize", 100))))
         elif kind == "Schedule":
             d.schedules.append(ScheduleTrigger(function, _rate_seconds(props["Schedule"])))
         else:

@@ -13,7 +13,7 @@ import boto3
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from .deploy import ApiRoute, QueueTrigger, ScheduleTrigger
+from .deploy import ApiRoute, QueueTrigger, ScheduleTrigger, StreamTrigger
 
 log = logging.getLogger("odr_local.services")
 
@@ -149,6 +149,48 @@ class QueuePump(threading.Thread):
         return len(messages)
 
 
+class StreamPump(threading.Thread):
+    """A DynamoDB stream event source mapping: every shard from TRIM_HORIZON, records in order, in batches;
+    a failed batch is retried (the shard does not advance past it), as Lambda does."""
+
+    def __init__(self, trigger: StreamTrigger, streams: Any, lambda_client: Any, stop: threading.Event) -> None:
+        super().__init__(name=f"stream-{trigger.function}", daemon=True)
+        self.trigger, self.streams, self.lambda_client, self.stop_event = trigger, streams, lambda_client, stop
+        self.iterators: dict[str, str] = {}
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            try:
+                if not self.pump_once():
+                    self.stop_event.wait(0.2)
+            except Exception:
+                log.exception("stream pump for %s", self.trigger.function)
+                self.stop_event.wait(0.5)
+
+    def pump_once(self) -> int:
+        arn = self.trigger.stream_arn
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        delivered = 0
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self.iterators:
+                self.iterators[shard_id] = self.streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            got = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=self.trigger.batch_size)
+            records = got.get("Records", [])
+            if records:
+                for record in records:
+                    record["eventSourceARN"] = arn
+                    record.setdefault("awsRegion", arn.split(":")[3])
+                ok, _ = _invoke(self.lambda_client, self.trigger.function, {"Records": records})
+                if not ok:
+                    continue  # keep the iterator: the same batch is delivered again
+                delivered += len(records)
+            self.iterators[shard_id] = got.get("NextShardIterator") or self.iterators[shard_id]
+        return delivered
+
+
 class Scheduler(threading.Thread):
     """EventBridge schedules (which moto never fires), at the compressed clock's pace (at most once a second)."""
 
@@ -191,6 +233,10 @@ class Scheduler(threading.Thread):
         self.fired[schedule.function] = self.fired.get(schedule.function, 0) + 1
 
 
-def clients(endpoint: str, region: str) -> tuple[Any, Any]:
+def clients(endpoint: str, region: str) -> tuple[Any, Any, Any]:
     session = boto3.session.Session(region_name=region)
-    return session.client("lambda", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint)
+    return (
+        session.client("lambda", endpoint_url=endpoint),
+        session.client("sqs", endpoint_url=endpoint),
+        session.client("dynamodbstreams", endpoint_url=endpoint),
+    )

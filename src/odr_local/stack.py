@@ -24,7 +24,7 @@ from odr_adapter.district_files import read_district
 
 from . import invoker, moto_patches
 from .deploy import Deployer, Deployment
-from .services import ApiGateway, QueuePump, Scheduler, clients
+from .services import ApiGateway, QueuePump, Scheduler, StreamPump, clients
 from .simulator import Simulator
 from .template import ROOT
 
@@ -98,10 +98,13 @@ class LocalStack:
         self.directory.replace(read_district(self.district_dir))
         if self.policies:
             self.directory.save_policies(self.policies)
-        lambda_client, sqs = clients(self.endpoint, REGION)
+        lambda_client, sqs, streams = clients(self.endpoint, REGION)
         self.api = ApiGateway(self.deployment.routes, lambda_client)
         self.api.start()
-        self.pumps = [QueuePump(t, sqs, lambda_client, self.stop_event) for t in self.deployment.queues]
+        self.pumps: list[threading.Thread] = [
+            QueuePump(t, sqs, lambda_client, self.stop_event) for t in self.deployment.queues
+        ]
+        self.pumps += [StreamPump(t, streams, lambda_client, self.stop_event) for t in self.deployment.streams]
         self.scheduler = Scheduler(self.deployment.schedules, lambda_client, self.clock.scale, self.stop_event)
         return self
 
