@@ -16,8 +16,10 @@ import requests
 from moto.server import ThreadedMotoServer
 from odr_adapter.clock import CLOCK_ENV, Clock
 from odr_adapter.data_access.cases import CaseStore
+from odr_adapter.data_access.clients import client as boto_client
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.quarantine import QuarantineStore
+from odr_adapter.data_access.wiring import services
 from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
 from odr_adapter.district_files import read_district
@@ -71,6 +73,9 @@ class LocalStack:
             }
         )
         os.environ.pop("AWS_PROFILE", None)
+        # Handlers cache clients and services per process (as per Lambda container): a new stack starts afresh.
+        boto_client.cache_clear()
+        services.cache_clear()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
