@@ -7,11 +7,12 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
 from odr_adapter.actions import ActionName, DeadlinePassed, NotYetWaiting, perform
 from odr_adapter.case import InvalidAction
 from odr_adapter.data_access.wiring import services
 from odr_adapter.views import case_view
-from pydantic import ValidationError
 
 logger = Logger(service="actions")
 tracer = Tracer(service="actions")

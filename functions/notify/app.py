@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from odr_adapter.data_access.wiring import services
 from odr_adapter.notifications import notify
 from odr_adapter.steps import load, timer_seconds

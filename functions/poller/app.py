@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.feed_state import FeedCursor
 from odr_adapter.data_access.queues import Queue

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import requests
+
 from odr_adapter.case import Case
 from odr_adapter.clock import local
 from odr_adapter.summary import Summary, summarise

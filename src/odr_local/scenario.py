@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
 from odr_adapter.clock import local
 from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from odr_adapter.clock import Clock
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from odr_adapter.clock import Clock
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 import requests
 from moto.server import ThreadedMotoServer
+
 from odr_adapter.clock import CLOCK_ENV, Clock
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client as boto_client

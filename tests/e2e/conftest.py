@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from odr_adapter.case import Case
 
+from odr_adapter.case import Case
 from odr_local.runner import ScenarioRun
 from odr_local.scenario import Scenario
 from odr_local.stack import LocalStack

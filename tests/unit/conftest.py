@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from odr_adapter.directory import District
 from odr_adapter.district_files import read_district
 from odr_adapter.record import Complaint, parse_record

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from odr_adapter.deadlines import (
     DeadlinePolicies,
     HolidayTable,

@@ -8,6 +8,7 @@ import string
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from odr_adapter.pii import (
     PII_FIELDS,
     mask_consumer,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from odr_adapter.record import Complaint, RecordInvalid, parse_record
 
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from odr_adapter.directory import District, Enterprise, normalise_name
 from odr_adapter.routing import find_enterprise, route
 

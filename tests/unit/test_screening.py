@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from odr_adapter.screening import add_years, limitation_last_day, screen
 
 # (example, changes to it, expected rule, expected refusal_reason); None = accepted
