@@ -88,12 +88,19 @@ def _rate_seconds(expression: str) -> float:
 
 
 class Deployer:
-    def __init__(self, endpoint: str, region: str, parameters: dict[str, str], secrets: dict[str, str]) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        region: str,
+        parameters: dict[str, str],
+        secrets: dict[str, str],
+        template: dict[str, Any] | None = None,
+    ) -> None:
         self.region = region
         self.partition = boto3.session.Session().get_partition_for_region(region)
         self.endpoint = endpoint
         self.secrets = secrets
-        self.template = load_template()
+        self.template = template or load_template()
         pseudo = {
             "AWS::Region": region,
             "AWS::Partition": self.partition,
