@@ -17,12 +17,20 @@ logger = Logger(service="intake")
 tracer = Tracer(service="intake")
 metrics = Metrics(namespace="OdrAdapter", service="intake")
 processor = BatchProcessor(event_type=EventType.SQS)
+METRIC = {
+    "created": "CasesCreated",
+    "revised": "RevisionsApplied",
+    "withdrawn": "RevisionsApplied",
+    "duplicate": "IntakeDuplicates",
+    "stale": "IntakeSuperseded",
+    "quarantined": "RecordsQuarantined",
+}
 
 
 def record_handler(record: SQSRecord) -> str:
     message = json.loads(record.body)
     outcome = ingest(message.get("record"), services())
-    metrics.add_metric(name=f"Records_{outcome}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=METRIC[outcome], unit=MetricUnit.Count, value=1)
     logger.info("ingested", extra={"outcome": outcome, "source": message.get("source")})
     return outcome
 

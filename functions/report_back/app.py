@@ -3,7 +3,8 @@
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -11,10 +12,12 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.feed_client import FeedClient
+from odr_adapter.reporting import send_report
 from odr_adapter.settings import Settings
 
 logger = Logger(service="report_back")
 tracer = Tracer(service="report_back")
+metrics = Metrics(namespace="OdrAdapter", service="report_back")
 processor = BatchProcessor(event_type=EventType.SQS)
 settings = Settings.from_env()
 
@@ -22,13 +25,18 @@ settings = Settings.from_env()
 def record_handler(record: SQSRecord) -> int:
     report = json.loads(record.body)
     token = str(parameters.get_secret(settings.feed_token_secret, max_age=300))
-    client = FeedClient(settings.feed_base_url, token, attempts=2)
-    status = client.report(report["complaint_id"], report["idempotency_key"], report["body"])
+    try:
+        status = send_report(report, FeedClient(settings.feed_base_url, token, attempts=2))
+    except Exception:
+        metrics.add_metric(name="ReportBackFailed", unit=MetricUnit.Count, value=1)
+        logger.warning("report not accepted; the queue will redeliver", extra={"complaint_id": report["complaint_id"]})
+        raise
     logger.info("reported", extra={"complaint_id": report["complaint_id"], "status": status})
     return status
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
