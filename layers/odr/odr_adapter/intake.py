@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any, Literal
 
-from .case import Case, transition
+from .case import Case, StaleCase, transition
 from .ports import Services, TokenGone
 from .record import Complaint, RecordInvalid, parse_record
 from .retry import on_stale
@@ -83,12 +83,17 @@ def _ensure_started(case: Case, svc: Services) -> None:
     if case.execution_started:
         return
     svc.executions.start(case.execution_name, {"complaint_id": case.complaint_id})
+    current: Case | None = case  # usually still the stored version: no read needed before marking it
 
     def mark() -> None:
-        fresh = svc.cases.get(case.complaint_id)
-        if fresh is None or fresh.execution_started:
+        nonlocal current
+        if current is None or current.execution_started:
             return
-        updated, event = transition(fresh, "execution_started", "adapter", svc.clock.now(), execution_started=True)
-        svc.cases.save(updated, event)
+        updated, event = transition(current, "execution_started", "adapter", svc.clock.now(), execution_started=True)
+        try:
+            svc.cases.save(updated, event)
+        except StaleCase:
+            current = svc.cases.get(case.complaint_id)
+            raise
 
     on_stale(mark)
