@@ -101,7 +101,7 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             },
         )
         svc.cases.save(updated, event)
-        return {"decision": "odr"}
+        return {"decision": "odr", "calendar_fallback": updated.calendar_fallback}
 
     return on_stale(apply)
 
