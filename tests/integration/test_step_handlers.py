@@ -17,7 +17,7 @@ from .helpers import record, seed_case
 def test_screen_dispatches_an_odr_case_with_deadlines(stack: LocalStack, invoke: Invoker) -> None:
     seed_case(stack, record(complaint_id="IT-SCREEN-ODR-01"))
     ok, result = invoke("ScreenFunction", {"complaint_id": "IT-SCREEN-ODR-01"})
-    assert ok and result == {"decision": "odr"}
+    assert ok and result == {"decision": "odr", "calendar_fallback": False}
     case = stack.cases.get("IT-SCREEN-ODR-01")
     assert case is not None and case.status == "dispatched"
     assert case.enterprise is not None and case.enterprise.uscc == "91310116MA1JK7Q26H"
@@ -34,7 +34,7 @@ def test_screen_dispatches_an_odr_case_with_deadlines(stack: LocalStack, invoke:
 
 def test_screen_is_idempotent_when_retried(stack: LocalStack, invoke: Invoker) -> None:
     seed_case(stack, record(complaint_id="IT-SCREEN-RETRY-1"))
-    assert invoke("ScreenFunction", {"complaint_id": "IT-SCREEN-RETRY-1"})[1] == {"decision": "odr"}
+    assert invoke("ScreenFunction", {"complaint_id": "IT-SCREEN-RETRY-1"})[1]["decision"] == "odr"
     version = stack.cases.get("IT-SCREEN-RETRY-1").version  # type: ignore[union-attr]
     assert invoke("ScreenFunction", {"complaint_id": "IT-SCREEN-RETRY-1"})[1] == {"decision": "odr"}
     assert stack.cases.get("IT-SCREEN-RETRY-1").version == version  # type: ignore[union-attr]

@@ -7,12 +7,11 @@ from typing import Any, Literal
 
 from .case import Case, CaseWithdrawn, Decision, EnterpriseRef, InvalidAction, PendingWait, transition
 from .clock import local
-from .deadlines import Phase, compute_deadline
+from .deadlines import Phase
+from .explain import decide
 from .ports import Services
 from .record import Complaint
 from .retry import on_stale
-from .routing import route
-from .screening import screen
 
 RouteDecision = Literal["rejected", "returned", "odr"]
 
@@ -40,9 +39,9 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
         if case.screening is not None:  # a retried step: the decision is already recorded
             return {"decision": _decision_of(case)}
         complaint = Complaint.model_validate(case.record)
-        district = svc.directory.district()
         now = svc.clock.now()
-        screening = screen(complaint, district)
+        decisions = decide(complaint, svc.directory.district(), svc.policies, now)  # the same code as `odr explain`
+        screening = decisions.screening
         decided = Decision(rule=screening.rule, reason=screening.reason)
         if not screening.accepted:
             updated, event = transition(
@@ -56,7 +55,8 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             )
             svc.cases.save(updated, event)
             return {"decision": "rejected"}
-        r = route(complaint, district)
+        r = decisions.route
+        assert r is not None  # routing always follows an accepting screening
         enterprise = (
             EnterpriseRef(
                 uscc=r.enterprise.uscc,
@@ -83,8 +83,7 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             updated, event = transition(case, "routed_regular", "adapter", now, **common, detail=detail)
             svc.cases.save(updated, event)
             return {"decision": "returned"}
-        klass = enterprise.enterprise_class if enterprise else None
-        deadlines = {p: compute_deadline(p, now, klass, svc.policies) for p in ("acceptance", "resolution")}
+        deadlines = dict(decisions.deadlines)
         updated, event = transition(
             case,
             "dispatched",

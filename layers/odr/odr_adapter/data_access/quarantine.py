@@ -1,4 +1,8 @@
-"""Quarantined feed records: the raw record and every reason, kept until redriven."""
+"""Quarantined feed records: the raw record and every reason, kept until redriven.
+
+Items ``pk=QUARANTINE, sk=<id>`` in the case table; the id is a hash of the raw record, so the same bad
+record quarantined twice is one entry (its ``quarantined_at`` is then the latest time).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,41 @@ import hashlib
 import json
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..ports import Outbound
+from ..settings import Settings
 from .clients import client
+from .directory import NotConfigured
+
+_PK = {"S": "QUARANTINE"}
+
+
+def _entry(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": item["sk"]["S"],
+        "complaint_id": item["complaint_id"]["S"],
+        "raw": json.loads(item["raw"]["S"]),
+        "problems": json.loads(item["problems"]["S"]),
+        "quarantined_at": item["quarantined_at"]["S"],
+    }
+
+
+class RedriveFailed(Exception):
+    """The record could not be sent to intake; it stays in quarantine."""
 
 
 class QuarantineStore:
     def __init__(self, table: str) -> None:
         self.table = table
         self.db = client("dynamodb")
+
+    @classmethod
+    def from_env(cls) -> QuarantineStore:
+        settings = Settings.from_env()
+        if not settings.cases_table:
+            raise NotConfigured("CASES_TABLE is not set (export it, or pass --env-file build/local-stack.env)")
+        return cls(settings.cases_table)
 
     def put(self, raw: Any, problems: list[dict[str, str]], at: str) -> str:
         text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
@@ -21,7 +53,7 @@ class QuarantineStore:
         self.db.put_item(
             TableName=self.table,
             Item={
-                "pk": {"S": "QUARANTINE"},
+                "pk": _PK,
                 "sk": {"S": key},
                 "complaint_id": {"S": str(cid or "")},
                 "raw": {"S": text},
@@ -32,18 +64,43 @@ class QuarantineStore:
         return key
 
     def all(self) -> list[dict[str, Any]]:
-        got = self.db.query(
+        """Every entry (id, complaint_id, raw, problems, quarantined_at), oldest first."""
+        entries: list[dict[str, Any]] = []
+        for page in self.db.get_paginator("query").paginate(
             TableName=self.table,
             KeyConditionExpression="pk = :q",
-            ExpressionAttributeValues={":q": {"S": "QUARANTINE"}},
-        )
-        return [
-            {
-                "id": i["sk"]["S"],
-                "complaint_id": i["complaint_id"]["S"],
-                "raw": json.loads(i["raw"]["S"]),
-                "problems": json.loads(i["problems"]["S"]),
-                "quarantined_at": i["quarantined_at"]["S"],
-            }
-            for i in got["Items"]
-        ]
+            ExpressionAttributeValues={":q": _PK},
+            ConsistentRead=True,
+        ):
+            entries += [_entry(i) for i in page["Items"]]
+        return sorted(entries, key=lambda e: (e["quarantined_at"], e["id"]))
+
+    def get(self, entry_id: str) -> dict[str, Any] | None:
+        got = self.db.get_item(TableName=self.table, Key={"pk": _PK, "sk": {"S": entry_id}}, ConsistentRead=True)
+        return _entry(got["Item"]) if "Item" in got else None
+
+    def delete(self, entry_id: str, quarantined_at: str) -> bool:
+        """Remove the entry unless it was quarantined again since it was read (then False: it stays)."""
+        try:
+            self.db.delete_item(
+                TableName=self.table,
+                Key={"pk": _PK, "sk": {"S": entry_id}},
+                ConditionExpression="quarantined_at = :at",
+                ExpressionAttributeValues={":at": {"S": quarantined_at}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def redrive(self, entry: dict[str, Any], intake: Outbound) -> bool:
+        """Send the raw record to intake as the poller does, then remove the entry (only once it was sent).
+
+        False when intake quarantined the record again before the removal: the new entry is kept.
+        """
+        try:
+            intake.send({"record": entry["raw"], "source": "redrive"})
+        except (ClientError, BotoCoreError) as exc:
+            raise RedriveFailed(f"{entry['id']} was not sent to intake ({exc}); it stays in quarantine") from exc
+        return self.delete(entry["id"], entry["quarantined_at"])
