@@ -17,13 +17,33 @@ class Queue:
         self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body, ensure_ascii=False))
 
     def send_all(self, bodies: list[dict[str, Any]]) -> None:
-        """Queue every body or raise: a record is never reported queued when it is not."""
-        for start in range(0, len(bodies), 10):
-            chunk = bodies[start : start + 10]
-            entries = [{"Id": str(i), "MessageBody": json.dumps(b, ensure_ascii=False)} for i, b in enumerate(chunk)]
+        """Queue every body or raise: a record is never reported queued when it is not.
+
+        Batches hold at most 10 messages and stay under SQS's 1 MiB batch limit; failed entries are sent again
+        one by one (which raises if SQS still refuses them).
+        """
+        texts = [json.dumps(b, ensure_ascii=False) for b in bodies]
+        for chunk in _batches(texts):
+            entries = [{"Id": str(i), "MessageBody": text} for i, text in enumerate(chunk)]
             got = self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
-            failed = got.get("Failed", [])
-            if failed:
-                retry = [chunk[int(f["Id"])] for f in failed]
-                for body in retry:
-                    self.send(body)
+            for failed in got.get("Failed", []):
+                self.sqs.send_message(QueueUrl=self.url, MessageBody=chunk[int(failed["Id"])])
+
+
+_BATCH_BYTES = 900 * 1024  # below SQS's 1 MiB per batch, with room for the request's own overhead
+
+
+def _batches(texts: list[str]) -> list[list[str]]:
+    batches: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for text in texts:
+        length = len(text.encode("utf-8"))
+        if current and (len(current) == 10 or size + length > _BATCH_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(text)
+        size += length
+    if current:
+        batches.append(current)
+    return batches
