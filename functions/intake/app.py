@@ -1,6 +1,5 @@
 """Consume the intake queue: each feed record becomes or updates exactly one case (partial batch failures)."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -11,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.data_access.wiring import services
-from odr_adapter.intake import ingest
+from odr_adapter.intake import ingest, parse_message
 
 logger = Logger(service="intake")
 tracer = Tracer(service="intake")
@@ -28,7 +27,7 @@ METRIC = {
 
 
 def record_handler(record: SQSRecord) -> str:
-    message = json.loads(record.body)
+    message = parse_message(record.body)
     outcome = ingest(message.get("record"), services())
     metrics.add_metric(name=METRIC[outcome], unit=MetricUnit.Count, value=1)
     logger.info("ingested", extra={"outcome": outcome, "source": message.get("source")})

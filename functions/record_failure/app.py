@@ -14,5 +14,9 @@ logger = Logger(service="record_failure")
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     record_failure(event["complaint_id"], event.get("error") or {}, services())
-    logger.error("workflow failed", extra={"complaint_id": event["complaint_id"], "error": event.get("error")})
+    # Only the error's name is logged: its cause may quote a record (the case keeps it, as data).
+    logger.error(
+        "workflow failed",
+        extra={"complaint_id": event["complaint_id"], "error": (event.get("error") or {}).get("Error")},
+    )
     return {"recorded": True}

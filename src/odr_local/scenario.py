@@ -159,7 +159,7 @@ def generate(count: int, seed: int, start: datetime, spread_days: float, distric
                 "uscc": "91310116MA1R2T4U5E",
                 "division_code": "310116104",
             }
-        purchased = (at - timedelta(days=rng.randint(3, 40))).date()
+        purchased = local(at - timedelta(days=rng.randint(3, 40))).date()
         known = purchased + timedelta(days=rng.randint(1, 3))
         if kind == "barred":
             purchased = purchased.replace(year=purchased.year - 4)

@@ -10,9 +10,9 @@ from contextlib import suppress
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .case import MAX_SEND_BACKS, Case, Feedback, InvalidAction, transition
+from .case import MAX_SEND_BACKS, Case, Feedback, InvalidAction, PendingWait, transition
 from .deadlines import compute_deadline
 from .ports import Services, TokenGone
 from .retry import on_stale
@@ -30,6 +30,8 @@ class NotYetWaiting(InvalidAction):
 
 
 class ResultReport(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     settled: bool
     recovered_amount: Decimal = Field(default=Decimal("0.00"), ge=0, max_digits=14, decimal_places=2)
     summary: str = Field(min_length=1, max_length=2000)
@@ -43,6 +45,8 @@ class ResultReport(BaseModel):
 
 
 class Review(BaseModel):
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     comment: str | None = Field(default=None, max_length=1000)
 
 
@@ -77,22 +81,27 @@ def _perform(
 ) -> Case:
     case = load(complaint_id, svc)
     needs, after, event = _EXPECTS[action]
+    pending = case.pending
+    if pending is not None and not pending.open:
+        if pending.answer and pending.answer.get("action") == event:
+            with suppress(TokenGone):  # gone: the first callback did arrive
+                _deliver(case, pending, action, svc)  # a repeat: the first callback may never have arrived
+            return case
+        raise InvalidAction(f"case {complaint_id} was already answered ({pending.answer})")
     if case.status != needs:
         if case.status in _DONE_AFTER.get(action, ()):
             return case  # a double submit: already done, nothing more to do
         if not case.is_open:
             raise InvalidAction(f"case {complaint_id} is closed ({case.outcome})")
         raise InvalidAction(f"case {complaint_id} is {case.status}; '{action}' needs {needs}")
-    pending = case.pending
-    if pending is None:
+    if pending is None or pending.phase != case.wait_phase:
         raise NotYetWaiting(f"case {complaint_id} is not waiting for '{action}' yet")
     now = svc.clock.now()
     due = case.next_due_at
     if due is not None and now >= due:
         raise DeadlinePassed(f"the {pending.phase} deadline passed at {due.isoformat()}")
-    changes: dict[str, Any] = {"status": after, "pending": None}
+    changes: dict[str, Any] = {"status": after, "pending": pending.model_copy(update={"answer": {"action": event}})}
     detail: dict[str, Any] = {}
-    output: dict[str, Any] = {"action": event}
     klass = case.enterprise.enterprise_class if case.enterprise else None
     deadlines = dict(case.deadlines)
     if report is not None:
@@ -114,15 +123,29 @@ def _perform(
     changes["deadlines"] = deadlines
     updated, history = transition(case, event, actor, now, **changes, detail=detail)
     svc.cases.save(updated, history)
-    output["seconds"] = timer_seconds(updated, svc)
     try:
-        if action == "decline":
-            svc.executions.fail(pending.task_token, "EnterpriseDeclined", "the enterprise declined the case")
-        else:
-            svc.executions.succeed(pending.task_token, output)
+        _deliver(updated, pending, action, svc)
     except TokenGone:
-        with suppress(Exception):
-            late, note = transition(updated, "action_too_late", actor, now, detail={"action": action})
-            svc.cases.save(late, note)
+        on_stale(lambda: _undo(case, updated, changes, action, actor, svc))
         raise DeadlinePassed("the wait ended before the action arrived; the case went back to the regulator") from None
     return updated
+
+
+def _deliver(case: Case, pending: PendingWait, action: ActionName, svc: Services) -> None:
+    """End the wait with the task token kept on the case (raises TokenGone when the wait is over)."""
+    if action == "decline":
+        svc.executions.fail(pending.task_token, "EnterpriseDeclined", "the enterprise declined the case")
+        return
+    _, _, event = _EXPECTS[action]
+    svc.executions.succeed(pending.task_token, {"action": event, "seconds": timer_seconds(case, svc)})
+
+
+def _undo(before: Case, after: Case, changes: dict[str, Any], action: str, actor: str, svc: Services) -> None:
+    """The wait had already ended (a deadline raced the action): take the action back, keep the attempt."""
+    fresh = load(before.complaint_id, svc)
+    restored: dict[str, Any] = {}
+    if fresh.version == after.version:  # nothing happened since: restore what the action changed
+        restored = {key: getattr(before, key) for key in changes}
+        restored["pending"] = None
+    note, event = transition(fresh, "action_too_late", actor, svc.clock.now(), **restored, detail={"action": action})
+    svc.cases.save(note, event)

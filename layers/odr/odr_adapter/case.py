@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .deadlines import Deadline, Phase
 
@@ -24,6 +24,12 @@ WAIT_PHASE: dict[str, Phase] = {
     "under_review": "review",
 }
 MAX_SEND_BACKS = 2
+
+
+class _Private(BaseModel):
+    """Validation errors never echo the values (feedback and records carry personal data)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
 
 class HistoryEvent(BaseModel):
@@ -48,7 +54,7 @@ class Decision(BaseModel):
     reason: str
 
 
-class Feedback(BaseModel):
+class Feedback(_Private):
     settled: bool
     recovered_amount: Decimal = Decimal("0.00")
     summary: str
@@ -57,14 +63,23 @@ class Feedback(BaseModel):
 
 
 class PendingWait(BaseModel):
-    """The task token of the wait in progress: kept here, never put in a message or link."""
+    """The task token of the wait in progress: kept here, never put in a message or link.
+
+    ``answer`` is the output an action sent (or is sending) to end the wait: the token stays until the next
+    wait replaces it, so a callback that failed in transit is sent again when the action is repeated.
+    """
 
     phase: Phase
     task_token: str = Field(repr=False)
     since: datetime
+    answer: dict[str, Any] | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.answer is None
 
 
-class Case(BaseModel):
+class Case(_Private):
     complaint_id: str
     revision: int
     version: int = 0

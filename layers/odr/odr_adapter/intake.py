@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import suppress
 from typing import Any, Literal
 
@@ -16,6 +17,16 @@ IngestOutcome = Literal["created", "revised", "withdrawn", "duplicate", "stale",
 def execution_name(complaint_id: str) -> str:
     """One execution per complaint: the name makes StartExecution idempotent."""
     return f"case-{complaint_id}"
+
+
+def parse_message(body: str) -> dict[str, Any]:
+    """An intake message is ``{"record": ..., "source": ...}``; anything else carries its text as the record,
+    so that it is quarantined with the reason rather than retried until it reaches the dead-letter queue."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return {"record": body, "source": "unreadable"}
+    return message if isinstance(message, dict) and "record" in message else {"record": message, "source": "unknown"}
 
 
 def ingest(raw: Any, svc: Services) -> IngestOutcome:
@@ -54,6 +65,8 @@ def _apply(complaint: Complaint, svc: Services) -> IngestOutcome:
         return "stale"
     if complaint.revision == case.revision:
         _ensure_started(case, svc)  # heals a crash between "case written" and "execution started"
+        if case.withdraw_requested:
+            _stop_wait(case, svc)  # heals a crash between "withdrawal written" and "wait ended"
         return "duplicate"
     return _revise(case, complaint, svc)
 
@@ -71,12 +84,17 @@ def _revise(case: Case, complaint: Complaint, svc: Services) -> IngestOutcome:
         detail={"revision": complaint.revision, "status": complaint.status},
     )
     svc.cases.save(updated, event)
-    if withdrawing and case.is_open and case.pending is not None:
-        # End the wait now; a step that starts later sees withdraw_requested and stops by itself.
-        with suppress(TokenGone):
-            svc.executions.fail(case.pending.task_token, "CaseWithdrawn", "consumer withdrew the complaint")
+    if withdrawing:
+        _stop_wait(updated, svc)
     _ensure_started(updated, svc)
     return "withdrawn" if withdrawing else "revised"
+
+
+def _stop_wait(case: Case, svc: Services) -> None:
+    """End the wait a withdrawn case is in; a step that starts later sees withdraw_requested and stops itself."""
+    if case.is_open and case.pending is not None:
+        with suppress(TokenGone):
+            svc.executions.fail(case.pending.task_token, "CaseWithdrawn", "consumer withdrew the complaint")
 
 
 def _ensure_started(case: Case, svc: Services) -> None:

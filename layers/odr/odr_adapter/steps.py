@@ -142,6 +142,8 @@ def escalate(complaint_id: str, phase: str, svc: Services) -> None:
 
     def apply() -> None:
         case = load(complaint_id, svc)
+        if case.overdue:  # a retried step: already escalated
+            return
         updated, event = transition(
             case,
             "overdue",

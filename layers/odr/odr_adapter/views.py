@@ -25,7 +25,7 @@ def case_view(case: Case) -> dict[str, Any]:
             phase: {"due_at": local(d.due_at).isoformat(), "policy": d.policy, "calendar": d.calendar}
             for phase, d in case.deadlines.items()
         },
-        "waiting_for": case.pending.phase if case.pending else None,
+        "waiting_for": case.pending.phase if case.pending and case.pending.open else None,
         "consumer": {"name": consumer.get("name"), "phone": consumer.get("phone")},
         "category": record.get("category"),
         "description": record.get("description"),
