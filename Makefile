@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
 RESULT ?= build/run-result.json
 
-.PHONY: run test up lint unit e2e build clean bench
+.PHONY: run test up lint unit e2e build clean bench browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ lint: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml --region cn-north-1
 	$(BIN)/cfn-lint template.yaml
 
-test: lint  ## ruff, mypy, sam validate --lint, cfn-lint, then every pytest suite
+browser:  ## Debian's chromium and its driver for tests/browser (installed only when missing; needs root)
+	test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+test: lint browser  ## ruff, mypy, sam validate --lint, cfn-lint, then every pytest suite
 	$(BIN)/pytest -q
 
 unit: $(STAMP)
@@ -41,6 +45,7 @@ build: $(STAMP)  ## sam build without a container (runtime = local python3.11)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake_calls.py
+	$(BIN)/python bench/report_reads.py
 
 clean:
 	rm -rf $(VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -1,100 +1,144 @@
-"""HTTP API for the people acting on a case: the enterprise's specialist and the station's reviewer."""
+"""The people's side of a case: action pages behind secure links, and the enterprise JSON API (API keys).
 
-from typing import Any
+``GET /l/{link_id}`` shows the case and its forms; ``POST /l/{link_id}`` submits one. ``/api/v1/...`` is for
+large enterprises, authenticated per enterprise with ``Authorization: Bearer <API key>``. Run this module to
+print the OpenAPI document kept in docs/openapi.json.
+"""
+
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Form
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
-from odr_adapter.actions import ActionName, DeadlinePassed, NotYetWaiting, perform
-from odr_adapter.case import InvalidAction
+from odr_adapter.actions import ActionName, ResultReport
+from odr_adapter.data_access.outbox import api_keys, case_index, outbox
 from odr_adapter.data_access.wiring import services
+from odr_adapter.enterprise_api import (
+    CaseNotFound,
+    Unauthorised,
+    api_answer,
+    authenticate,
+    enterprise_act,
+    open_cases,
+    own_case,
+)
+from odr_adapter.link_actions import open_link, submit_link
+from odr_adapter.pages import Page
 from odr_adapter.views import case_view
 
 logger = Logger(service="actions")
 tracer = Tracer(service="actions")
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(enable_validation=True)
+PAGES = ["Action pages"]
+API = ["Enterprise API"]
+SECURED: list[dict[str, list[str]]] = [{"apiKey": []}]
+HTML: OpenAPIResponse = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
-def _actor(complaint_id: str, role: str) -> str:
-    case = services().cases.get(complaint_id)
-    if case is None:
-        raise NotFoundError(f"no case {complaint_id}")
-    if role == "enterprise":
-        return f"enterprise:{case.enterprise.uscc if case.enterprise else 'unknown'}"
-    return f"station:{case.station_code}"
+def _html(page: Page) -> Response[str]:
+    return Response(page.status, "text/html; charset=utf-8", page.html, headers=page.headers)
 
 
-def _act(complaint_id: str, action: ActionName, role: str) -> dict[str, Any]:
-    payload = app.current_event.json_body or {}
-    updated = perform(complaint_id, action, _actor(complaint_id, role), payload, services())
-    return case_view(updated)
+@app.get("/l/<link_id>", tags=PAGES, summary="Open an action link", responses={200: HTML, 404: HTML, 410: HTML})
+def open_page(link_id: str) -> Response[str]:
+    return _html(open_link(link_id, services(), outbox()))
 
 
-@app.get("/cases/<complaint_id>")
+@app.post("/l/<link_id>", tags=PAGES, summary="Submit an action page's form", responses={200: HTML, 409: HTML})
+def submit_page(
+    link_id: str,
+    action: Annotated[str, Form(description="accept, decline, report, approve or send_back")] = "",
+    settled: Annotated[str, Form(description="report: yes or no")] = "",
+    recovered_amount: Annotated[str, Form(description="report: yuan recovered, e.g. 199.00")] = "",
+    not_settled_reason: Annotated[str, Form(description="report: why it was not settled")] = "",
+    summary: Annotated[str, Form(description="report: what was done (处理经过)")] = "",
+    comment: Annotated[str, Form(description="approve / send_back: the station's comment")] = "",
+) -> Response[str]:
+    form = {
+        "action": action,
+        "settled": settled,
+        "recovered_amount": recovered_amount,
+        "not_settled_reason": not_settled_reason,
+        "summary": summary,
+        "comment": comment,
+    }
+    return _html(submit_link(link_id, form, services(), outbox()))
+
+
+def _enterprise() -> str:
+    return authenticate(app.current_event.headers.get("Authorization"), api_keys())
+
+
+@app.get("/api/v1/cases", tags=API, summary="The enterprise's cases waiting for it", security=SECURED)
+def list_cases() -> dict[str, Any]:
+    return {"cases": open_cases(_enterprise(), case_index(), services().clock.now())}
+
+
+@app.get("/api/v1/cases/<complaint_id>", tags=API, summary="One of the enterprise's cases", security=SECURED)
 def get_case(complaint_id: str) -> dict[str, Any]:
-    case = services().cases.get(complaint_id)
-    if case is None:
-        raise NotFoundError(f"no case {complaint_id}")
-    return case_view(case)
+    return case_view(own_case(complaint_id, _enterprise(), services()))
 
 
-@app.post("/cases/<complaint_id>/accept")
-def accept(complaint_id: str) -> dict[str, Any]:
-    return _act(complaint_id, "accept", "enterprise")
+def _act(complaint_id: str, action: ActionName, payload: dict[str, Any]) -> Response[dict[str, Any]]:
+    outcome = enterprise_act(_enterprise(), complaint_id, action, payload, services(), outbox())
+    status, body, headers = api_answer(outcome)
+    return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
 
 
-@app.post("/cases/<complaint_id>/decline")
-def decline(complaint_id: str) -> dict[str, Any]:
-    return _act(complaint_id, "decline", "enterprise")
+@app.post("/api/v1/cases/<complaint_id>/accept", tags=API, summary="Accept the case (受理)", security=SECURED)
+def accept(complaint_id: str) -> Response[dict[str, Any]]:
+    return _act(complaint_id, "accept", {})
 
 
-@app.post("/cases/<complaint_id>/result")
-def report(complaint_id: str) -> dict[str, Any]:
-    return _act(complaint_id, "report", "enterprise")
+@app.post("/api/v1/cases/<complaint_id>/decline", tags=API, summary="Decline ODR handling", security=SECURED)
+def decline(complaint_id: str) -> Response[dict[str, Any]]:
+    return _act(complaint_id, "decline", {})
 
 
-@app.post("/cases/<complaint_id>/approve")
-def approve(complaint_id: str) -> dict[str, Any]:
-    return _act(complaint_id, "approve", "station")
+@app.post("/api/v1/cases/<complaint_id>/result", tags=API, summary="Report the result", security=SECURED)
+def report(complaint_id: str, result: ResultReport) -> Response[dict[str, Any]]:
+    return _act(complaint_id, "report", result.model_dump(mode="json"))
 
 
-@app.post("/cases/<complaint_id>/send-back")
-def send_back(complaint_id: str) -> dict[str, Any]:
-    return _act(complaint_id, "send_back", "station")
+@app.exception_handler(RequestValidationError)
+def invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
+    problems = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "reason": e.get("msg", e["type"])}
+        for e in exc.errors()
+    ]
+    return Response(422, content_types.APPLICATION_JSON, {"error": "invalid request", "problems": problems})
 
 
-def _error(status: int, message: str, **extra: Any) -> Response:
-    return Response(status, content_types.APPLICATION_JSON, {"error": message, **extra})
+@app.exception_handler(Unauthorised)
+def unauthorised(exc: Unauthorised) -> Response[dict[str, str]]:
+    return Response(401, content_types.APPLICATION_JSON, {"error": str(exc)}, headers={"WWW-Authenticate": "Bearer"})
 
 
-@app.exception_handler(ValidationError)
-def invalid_body(exc: ValidationError) -> Response:
-    problems = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
-    return _error(400, "invalid request body", problems=problems)
+@app.exception_handler(CaseNotFound)
+def not_found(exc: CaseNotFound) -> Response[dict[str, str]]:
+    return Response(404, content_types.APPLICATION_JSON, {"error": str(exc)})
 
 
-@app.exception_handler(NotYetWaiting)
-def not_yet(exc: NotYetWaiting) -> Response:
-    response = _error(409, str(exc))
-    response.headers["Retry-After"] = "2"
-    return response
-
-
-@app.exception_handler(DeadlinePassed)
-def too_late(exc: DeadlinePassed) -> Response:
-    return _error(409, f"{exc}; 案件已退回监管部门常规处理", code="deadline_passed")
-
-
-@app.exception_handler(InvalidAction)
-def not_allowed(exc: InvalidAction) -> Response:
-    return _error(409, str(exc), code="not_allowed")
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(
+        title="odr-adapter: action pages and enterprise API",
+        version="1.0.0",
+        description="Secure action links for ODR specialists and station reviewers; a JSON API for enterprises.",
+        security_schemes={"apiKey": HTTPBearer(description="Per-enterprise API key: Authorization: Bearer odr_...")},
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+if __name__ == "__main__":
+    print(openapi_json())

@@ -1,23 +1,28 @@
-"""Send one message about a case and say how long the next wait may last (state machine step)."""
+"""Send the messages of one workflow notification and say how long the next wait may last (state machine step)."""
 
-import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.data_access.outbox import outbox
 from odr_adapter.data_access.wiring import services
 from odr_adapter.notifications import notify
 from odr_adapter.steps import load, timer_seconds
 
 logger = Logger(service="notify")
 tracer = Tracer(service="notify")
+metrics = Metrics(namespace="OdrAdapter", service="notify")
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     svc = services()
-    result = notify(event["complaint_id"], event["kind"], svc, os.environ.get("ACTION_BASE_URL", ""))
+    result = notify(event["complaint_id"], event["kind"], svc, outbox())
+    metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=result["sent"])
+    metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=result["failed"])
     logger.info("notified", extra={"complaint_id": event["complaint_id"], "kind": event["kind"], **result})
     return {**result, "seconds": timer_seconds(load(event["complaint_id"], svc), svc)}

@@ -1,6 +1,5 @@
-"""Poll the 12315 feed on a schedule and queue every record for intake."""
+"""Poll the 12315 feed on a schedule and queue every record for intake (see odr_adapter.polling)."""
 
-from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -9,16 +8,17 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
-from odr_adapter.data_access.feed_state import FeedCursor
+from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.feed_client import FeedClient
-from odr_adapter.polling import poll_once
+from odr_adapter.polling import poll
 from odr_adapter.settings import Settings
 
 logger = Logger(service="poller")
 tracer = Tracer(service="poller")
 metrics = Metrics(namespace="OdrAdapter", service="poller")
 settings = Settings.from_env()
+SAFETY_SECONDS = 20  # stop fetching pages this long before the Lambda timeout
 
 
 @logger.inject_lambda_context
@@ -27,8 +27,21 @@ settings = Settings.from_env()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     token = str(parameters.get_secret(settings.feed_token_secret, max_age=300))
     feed = FeedClient(settings.feed_base_url, token)
-    start = Clock.from_env().now() - timedelta(days=1)
-    result = poll_once(feed, Queue(settings.intake_queue_url), FeedCursor(settings.cases_table), start)
-    metrics.add_metric(name="RecordsSeen", unit=MetricUnit.Count, value=result["seen"])
-    logger.info("polled", extra=result)
-    return result
+    budget = context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
+    report = poll(
+        feed,
+        Queue(settings.intake_queue_url),
+        FeedState(settings.cases_table),
+        Clock.from_env(),
+        owner=context.aws_request_id,
+        budget_seconds=max(1.0, budget),
+    )
+    if report.held_elsewhere:
+        logger.info("another poller run holds the lease; skipped")
+        return report.as_log()
+    metrics.add_metric(name="RecordsSeen", unit=MetricUnit.Count, value=report.seen)
+    metrics.add_metric(name="RecordsNew", unit=MetricUnit.Count, value=report.new)
+    metrics.add_metric(name="RecordsDuplicate", unit=MetricUnit.Count, value=report.duplicate)
+    metrics.add_metric(name="FeedLagSeconds", unit=MetricUnit.Seconds, value=report.lag_seconds)
+    logger.info("polled", extra={**report.as_log(), "retries": feed.retries})
+    return report.as_log()

@@ -291,21 +291,35 @@ class Deployer:
         r.attrs[(logical_id, "Arn")] = got["stateMachineArn"]
 
     def _topic(self, logical_id: str, props: dict[str, Any]) -> None:
-        arn = self.client("sns").create_topic(Name=f"{STACK}-{logical_id}")["TopicArn"]
+        resolved = self.deployment.resolver.resolve(props)
+        name = resolved.get("TopicName") or f"{STACK}-{logical_id}"
+        attributes = {k: str(resolved[k]) for k in ("DisplayName", "KmsMasterKeyId") if k in resolved}
+        arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         self.deployment.resolver.refs[logical_id] = arn
-        self.deployment.resolver.attrs[(logical_id, "TopicName")] = f"{STACK}-{logical_id}"
+        self.deployment.resolver.attrs[(logical_id, "TopicName")] = name
+        self.deployment.resolver.attrs[(logical_id, "TopicArn")] = arn
 
     def _alarm(self, logical_id: str, props: dict[str, Any]) -> None:
+        # CloudFormation's alarm properties are PutMetricAlarm's parameters, but YAML may give numbers as text.
+        numbers: dict[str, Callable[[Any], Any]] = {
+            "Period": int,
+            "EvaluationPeriods": int,
+            "DatapointsToAlarm": int,
+            "Threshold": float,
+        }
         resolved = self.deployment.resolver.resolve(props)
-        args = {k: v for k, v in resolved.items() if k not in ("AlarmName",)}
-        name = f"{STACK}-{logical_id}"
+        name = resolved.pop("AlarmName", None) or f"{STACK}-{logical_id}"
+        args = {k: numbers[k](v) if k in numbers else v for k, v in resolved.items()}
         self.client("cloudwatch").put_metric_alarm(AlarmName=name, **args)
         self.deployment.resolver.refs[logical_id] = name
+        self.deployment.resolver.attrs[(logical_id, "Arn")] = self.arn("cloudwatch", f"alarm:{name}")
 
     def _dashboard(self, logical_id: str, props: dict[str, Any]) -> None:
         resolved = self.deployment.resolver.resolve(props)
-        name = f"{STACK}-{logical_id}"
-        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=resolved["DashboardBody"])
+        name = resolved.get("DashboardName") or f"{STACK}-{logical_id}"
+        body = resolved["DashboardBody"]
+        json.loads(body)  # CloudFormation refuses a body that is not JSON; so does the local stack
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
         self.deployment.resolver.refs[logical_id] = name
 
 

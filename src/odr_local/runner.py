@@ -10,60 +10,81 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
-
-import requests
+from typing import Any, ClassVar, TextIO
 
 from odr_adapter.case import Case
 from odr_adapter.clock import local
+from odr_adapter.data_access.stats import StatsStore
+from odr_adapter.directory import District
+from odr_adapter.messages import deadline_text
+from odr_adapter.report_export import write_html
+from odr_adapter.reports import Period, Report, build_report, counts_cover
 from odr_adapter.summary import Summary, summarise
 
+from .inbox import Delivered, Inbox, Seen, open_link, submit
+from .reconciliation import Reconciliation, reconcile
 from .scenario import Behaviour, Scenario
-from .stack import LocalStack
+from .services import QueuePump
+from .stack import REGION, SES_REGION, LocalStack
+from .template import ROOT
 
 
 @dataclass
 class Actor:
-    """Plays one case's enterprise, station and consumer per its behaviour, at simulated times."""
+    """Plays one case's enterprise, station and consumer per its behaviour, at simulated times.
+
+    The enterprise's specialist and the station's reviewer act as people do: they read the messages the
+    adapter sent them (SMS or e-mail), follow the link, and submit the page's form.
+    """
 
     complaint_id: str
     behaviour: Behaviour
     done: set[str] = field(default_factory=set)
+    used: set[str] = field(default_factory=set)  # links this actor submitted
+    pages: ClassVar[dict[str, Seen]] = {}  # every link opened so far (by URL, which is unique), shared
+    districts: ClassVar[dict[str, District]] = {}  # by stack endpoint
 
     def step(self, case: Case, now: datetime, run: ScenarioRun) -> None:
         b, t = self.behaviour, run.scenario.timing
         acceptance = case.deadlines.get("acceptance")
         if b.accept == "late" and acceptance is not None:
-            # A late specialist acts after the deadline whatever the case shows, and is refused.
-            if now >= acceptance.due_at + timedelta(days=t.late_margin_days):
-                self._once(run, "accept", {}, key="acceptance")
+            # A late specialist opens the link in time but submits after the deadline, and is refused. It
+            # submits at the first look after the deadline: the workflow closes an overdue case within a
+            # second or so, and closed cases are no longer played.
+            if now < acceptance.due_at and "opened" not in self.done:
+                if self._page(run, case, "accept") is not None:
+                    self.done.add("opened")
+            elif now >= acceptance.due_at:
+                self._once(run, case, "accept", {}, key="acceptance")
             return
         pending = case.pending
         if not case.is_open or pending is None:
             return
         since = pending.since
-        if b.withdraw != "no" and "withdraw" not in self.done:
+        if b.withdraw != "no":
             phase = "acceptance" if b.withdraw == "while_waiting_acceptance" else "resolution"
+            if "withdraw" in self.done:
+                return  # withdrawn: nobody acts on it any more, whatever the case shows until it closes
             if pending.phase == phase and now >= since + timedelta(days=t.withdraw_after_days):
                 self.done.add("withdraw")
                 run.withdraw(case)
-            return
+                return
         if pending.phase == "acceptance":
             if b.accept == "never":
                 return
             if now >= since + timedelta(days=t.accept_after_days):
-                self._once(run, "decline" if b.accept == "decline" else "accept", {}, key="acceptance")
+                self._once(run, case, "decline" if b.accept == "decline" else "accept", {}, key="acceptance")
         elif pending.phase in ("resolution", "rework"):
             if b.result == "never" or now < since + timedelta(days=t.result_after_days):
                 return
-            self._once(run, "result", self._report(case, b), key=f"result-{case.send_backs}")
+            self._once(run, case, "report", self._report(case, b), key=f"result-{case.send_backs}")
         elif pending.phase == "review":
             if b.station == "never" or now < since + timedelta(days=t.review_after_days):
                 return
             if b.station == "send_back_once" and case.send_backs == 0:
-                self._once(run, "send-back", {"comment": "请补充与消费者沟通的记录和退款凭证"}, key="send_back")
+                self._once(run, case, "send_back", {"comment": "请补充与消费者沟通的记录和退款凭证"}, key="send_back")
             else:
-                self._once(run, "approve", {"comment": "同意办结"}, key="approve")
+                self._once(run, case, "approve", {"comment": "同意办结"}, key="approve")
 
     def _report(self, case: Case, b: Behaviour) -> dict[str, Any]:
         amount = Decimal(
@@ -71,7 +92,7 @@ class Actor:
         )
         if b.result == "not_settled":
             return {
-                "settled": False,
+                "settled": "no",
                 "summary": "多次沟通,双方未达成一致",
                 "not_settled_reason": "消费者诉求超出法定标准",
             }
@@ -80,17 +101,54 @@ class Actor:
             "half": (amount / 2).quantize(Decimal("0.01")),
             "none": Decimal("0.00"),
         }.get(b.recovered, Decimal(b.recovered) if b.recovered[:1].isdigit() else amount)
-        return {
-            "settled": True,
-            "recovered_amount": f"{recovered:.2f}",
-            "summary": "已与消费者协商一致,完成退款",
-        }
+        return {"settled": "yes", "recovered_amount": f"{recovered:.2f}", "summary": "已与消费者协商一致,完成退款"}
 
-    def _once(self, run: ScenarioRun, action: str, body: dict[str, Any], key: str) -> None:
+    def _page(self, run: ScenarioRun, case: Case, action: str) -> Seen | None:
+        """The newest page, among the links this person received, that offers ``action`` on this case."""
+        role = "station" if action in ("approve", "send_back") else "enterprise"
+        if run.stack.endpoint not in Actor.districts:
+            Actor.districts[run.stack.endpoint] = run.stack.district  # the directory does not change in a run
+        district = Actor.districts[run.stack.endpoint]
+        if role == "station":
+            station = district.station(case.station_code or "")
+            email, mobile = (station.reviewer_email, station.reviewer_mobile) if station else (None, None)
+        else:
+            ent = district.by_uscc(case.enterprise.uscc) if case.enterprise else None
+            email, mobile = (ent.contact_email, ent.contact_mobile) if ent else (None, None)
+        received = list(reversed(Inbox(SES_REGION, REGION, run.stack.sms_gateway).received_by(email, mobile)))
+        # Like a person, first the messages that name the case or its deadline, then (rarely) all the others.
+        likely = [m for m in received if _mentions(m, case, action)]
+        for message in likely + [m for m in received if m not in likely]:
+            for url in message.links:
+                if url in self.used:
+                    continue
+                if url not in Actor.pages:
+                    Actor.pages[url] = open_link(url)
+                page = Actor.pages[url]
+                if page.complaint_id == case.complaint_id and action in page.forms:
+                    return page
+        return None
+
+    def _once(self, run: ScenarioRun, case: Case, action: str, fields: dict[str, Any], key: str) -> None:
         if key in self.done:
             return
-        if run.act(self.complaint_id, action, body) != 429:
+        page = self._page(run, case, action)
+        if page is None:
+            return  # the message with the link has not arrived yet: look again at the next step
+        if run.act(page, action, fields) != 429:
             self.done.add(key)
+            self.used.add(page.url)
+
+
+_PHASE_OF = {"accept": "acceptance", "decline": "acceptance", "report": "resolution", "approve": "review"}
+
+
+def _mentions(message: Delivered, case: Case, action: str) -> bool:
+    """An e-mail names the case; an SMS (no room for the id) gives the deadline of the phase it acts in."""
+    if case.complaint_id in message.subject:
+        return True
+    deadline = case.deadlines.get(_PHASE_OF.get(action, "review"))
+    return deadline is not None and deadline_text(deadline.due_at, short=True) in message.body
 
 
 @dataclass
@@ -100,12 +158,12 @@ class ScenarioRun:
     out: TextIO = sys.stdout
     actions: list[dict[str, Any]] = field(default_factory=list)
 
-    def act(self, complaint_id: str, action: str, body: dict[str, Any]) -> int:
-        url = f"{self.stack.api.url}/prod/cases/{complaint_id}/{action}"
-        response = requests.post(url, json=body, timeout=30)
-        self.actions.append({"complaint_id": complaint_id, "action": action, "status": response.status_code})
-        # 409 with Retry-After: the workflow has not reached that wait yet; the actor tries again.
-        return 429 if response.status_code == 409 and "Retry-After" in response.headers else response.status_code
+    def act(self, page: Seen, action: str, fields: dict[str, Any]) -> int:
+        """Submit the page's form for ``action``, as the person who opened the link."""
+        got = submit(page, action, fields)
+        self.actions.append({"complaint_id": page.complaint_id, "action": action, "status": got.status})
+        # 503 with Retry-After: the workflow has not reached that wait yet; the person tries again.
+        return 429 if got.status == 503 else got.status
 
     def withdraw(self, case: Case) -> None:
         record = dict(case.record)
@@ -116,6 +174,8 @@ class ScenarioRun:
     def run(self) -> dict[str, Any]:
         stack = self.stack
         records = self.scenario.records(stack.district)
+        # Before publishing: which records arrive late is decided as they are published.
+        stack.simulator.configure(self.scenario.feed, f"{stack.api.url}/prod/feed/complaints")
         for record in records:
             stack.simulator.publish(record)
         ids = sorted({str(r.get("complaint_id")) for r in records})
@@ -146,11 +206,40 @@ class ScenarioRun:
             time.sleep(0.5)
         self._progress(stack.clock.now(), cases, sum(1 for c in cases.values() if c.is_open), len(ids), quarantined)
         summary = summarise(list(cases.values()))
+        report = self._report(list(cases.values()))
         print(file=self.out)
-        print(summary.table(), file=self.out)
+        print(report.table(), file=self.out)
         print(file=self.out)
-        print(summary.sentence(), file=self.out)
-        return self.result(list(cases.values()), summary, quarantined, len(ids))
+        print(report.sentence(), file=self.out)
+        ingestion = self._reconcile(list(cases.values()))
+        print(ingestion.line(), file=self.out)
+        result = self.result(list(cases.values()), summary, quarantined, len(ids))
+        result["report"] = report.as_dict()
+        result["ingestion"] = ingestion.as_dict()
+        result["feed"] = self.stack.simulator.counters()
+        return result
+
+    def _reconcile(self, cases: list[Case]) -> Reconciliation:
+        intake = self.stack.deployment.ref("IntakeFunction")
+        deliveries = sum(
+            p.delivered for p in self.stack.pumps if isinstance(p, QueuePump) and p.trigger.function == intake
+        )
+        fresh = [c for c in (self.stack.cases.get(c.complaint_id) for c in cases) if c is not None]
+        return reconcile(self.stack.simulator.offered(), fresh, self.stack.quarantine.all(), deliveries)
+
+    def _report(self, closed: list[Case]) -> Report:
+        """The bureau's report from the counters the stream keeps (as in production), written as HTML too."""
+        store = StatsStore(self.stack.deployment.ref("StatsTable"))
+        deadline = time.monotonic() + 60
+        while closed and not counts_cover(store, closed) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the stream trails the workflow by a moment
+        today = local(self.stack.clock.now()).date()
+        period = Period.covering(closed) if closed else Period(today, today)
+        report = build_report(store, period, {s.code: s.name for s in self.stack.district.stations})
+        path = ROOT / "build" / "report.html"
+        write_html(report, path, self.stack.clock.now())
+        print(f"HTML report: {path}", file=self.out)
+        return report
 
     def _progress(self, now: datetime, cases: dict[str, Case], open_count: int, total: int, quarantined: int) -> None:
         by: dict[str, int] = {}

@@ -19,6 +19,8 @@ from odr_adapter.clock import local
 from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
 
+from .simulator import FeedOptions
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -61,6 +63,7 @@ class Scenario(_Strict):
     pinned: dict[str, Behaviour] = Field(default_factory=dict)
     timing: Timing = Timing()
     deadline_policies: DeadlinePolicies | None = None
+    feed: FeedOptions = FeedOptions()
     max_days: float = 20.0
     path: Path | None = Field(default=None, exclude=True)
 

@@ -97,6 +97,7 @@ class QueuePump(threading.Thread):
     def __init__(self, trigger: QueueTrigger, sqs: Any, lambda_client: Any, stop: threading.Event) -> None:
         super().__init__(name=f"sqs-{trigger.function}", daemon=True)
         self.trigger, self.sqs, self.lambda_client, self.stop_event = trigger, sqs, lambda_client, stop
+        self.delivered = 0  # messages the function took (deleted after success)
 
     def run(self) -> None:
         while not self.stop_event.is_set():
@@ -146,6 +147,7 @@ class QueuePump(threading.Thread):
                 )
             else:
                 self.sqs.delete_message(QueueUrl=self.trigger.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                self.delivered += 1
         return len(messages)
 
 
@@ -183,6 +185,9 @@ class StreamPump(threading.Thread):
                 for record in records:
                     record["eventSourceARN"] = arn
                     record.setdefault("awsRegion", arn.split(":")[3])
+                    created = record["dynamodb"].get("ApproximateCreationDateTime")
+                    if created is not None:  # boto3 parsed it; Lambda's event carries epoch seconds
+                        record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
                 ok, _ = _invoke(self.lambda_client, self.trigger.function, {"Records": records})
                 if not ok:
                     continue  # keep the iterator: the same batch is delivered again

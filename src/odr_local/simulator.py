@@ -1,86 +1,369 @@
-"""The 12315 platform simulator: a real HTTP server with the pull API and the report-back endpoint.
+"""The 12315 platform simulator: a real HTTP server with the pull API and the report-back endpoint, faults
+switchable on demand, and a signer-pusher that calls the adapter's webhook.
 
-Records become visible when the (compressed) clock reaches their ``updated_at``, as on the real platform.
-Report-back follows the contract's Idempotency-Key rules: 201 first, 200 for the same key and body, 409
-for the same key with another body, 404 for an unknown complaint.
+Records become visible when the (compressed) clock reaches their ``updated_at``, as on the real platform. Pages
+are ordered by (``updated_at``, ``complaint_id``, ``revision``) and the opaque cursor names the last item served
+(keyset paging). Report-back follows the contract's Idempotency-Key rules: 201 first, 200 for the same key and
+body, 409 for the same key with another body, 404 for an unknown complaint.
+
+Faults (``sim.faults.update(...)`` or ``POST /_sim/faults`` with a JSON object of the same names):
+
+- per request, on the endpoints in ``targets`` (``pull``, ``results``), at most one of: ``error`` (503),
+  ``throttle`` (429 with ``Retry-After``), ``slow`` (answers after ``slow_seconds``), ``drop`` (the connection
+  is closed without an answer; on ``results`` the report is recorded first, so only the reply is lost).
+  ``script`` forces the faults of the next requests in order (``ok``: none), before the rates apply;
+- per page: ``duplicate_page`` (the next cursor serves the same page again), ``repeat_items`` (the next page
+  starts with the last ``repeat_items`` items of this one);
+- per record: ``late`` (visible ``late_seconds`` of simulated time after its ``updated_at``, so it appears
+  after newer records: an out-of-order ``updated_at``), ``stale_revision`` (each time a newer revision is
+  served, an older one of the same complaint follows it);
+- per push: ``push_duplicate`` (an accepted batch is pushed again, as after a lost acknowledgement).
+
+Request and page faults draw from one random sequence seeded by ``seed`` (deterministic for a given order of
+requests); record faults are a hash of the seed and the record's key (deterministic whatever the order).
+``GET /_sim/counters`` (or ``sim.counters()``) gives what a run reconciles against.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import logging
+import random
+import socket
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
+import requests
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from odr_adapter.clock import Clock
+
+log = logging.getLogger("odr_local.simulator")
+
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+RequestFault = Literal["error", "throttle", "slow", "drop"]
+Key = tuple[str, int]  # (complaint_id, revision)
+MAX_PUSH_ITEMS = 100
+MAX_PUSH_BYTES = 1024 * 1024
+
+
+class Faults(BaseModel):
+    """What goes wrong on the simulated platform (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int = 0
+    targets: list[Literal["pull", "results"]] = ["pull"]
+    error_rate: Rate = 0.0
+    throttle_rate: Rate = 0.0
+    retry_after_seconds: int = Field(1, ge=0)
+    slow_rate: Rate = 0.0
+    slow_seconds: float = Field(0.5, ge=0)
+    drop_rate: Rate = 0.0
+    duplicate_page_rate: Rate = 0.0
+    repeat_items_rate: Rate = 0.0
+    repeat_items: int = Field(2, ge=1)
+    late_rate: Rate = 0.0
+    late_seconds: float = Field(300.0, ge=0)  # simulated; keep it under the poller's overlap (10 minutes)
+    stale_revision_rate: Rate = 0.0
+    push_duplicate_rate: Rate = 0.0
+    script: list[RequestFault | Literal["ok"]] = []
+
+    _rng: random.Random = PrivateAttr(default_factory=random.Random)
+
+    def model_post_init(self, context: Any) -> None:
+        self._rng.seed(self.seed)
+
+    @model_validator(mode="after")
+    def _one_fault_per_request(self) -> Faults:
+        if self.error_rate + self.throttle_rate + self.slow_rate + self.drop_rate > 1:
+            raise ValueError("error, throttle, slow and drop rates share one request: their sum is at most 1")
+        return self
+
+    def update(self, **changes: Any) -> Faults:
+        """Change some settings, validated together; a new seed restarts the random sequence."""
+        merged = type(self).model_validate({**self.model_dump(), **changes})
+        for name in type(self).model_fields:
+            object.__setattr__(self, name, getattr(merged, name))
+        if "seed" in changes:
+            self._rng.seed(self.seed)
+        return self
+
+    def draw(self) -> float:
+        return self._rng.random()
+
+    def chance(self, kind: str, key: Key) -> float:
+        """A fixed number in [0, 1) for this seed, fault kind and record."""
+        digest = hashlib.sha256(f"{self.seed}:{kind}:{key[0]}:{key[1]}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    def request_fault(self, target: str) -> RequestFault | None:
+        if target not in self.targets:
+            return None
+        if self.script:
+            scripted = self.script.pop(0)
+            return None if scripted == "ok" else scripted
+        if not (self.error_rate or self.throttle_rate or self.slow_rate or self.drop_rate):
+            return None
+        rates: tuple[tuple[RequestFault, float], ...] = (
+            ("error", self.error_rate),
+            ("throttle", self.throttle_rate),
+            ("slow", self.slow_rate),
+            ("drop", self.drop_rate),
+        )
+        r = self.draw()
+        for name, rate in rates:
+            if r < rate:
+                return name
+            r -= rate
+        return None
+
+
+class FeedOptions(BaseModel):
+    """A scenario's ``feed:`` section: the faults to switch on and whether the platform also pushes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    push: bool = False
+    faults: Faults = Field(default_factory=Faults)
+
+
+@dataclass
+class Counters:
+    pull_requests: int = 0  # every GET of the feed, faulted or not
+    pages_served: int = 0  # pages actually answered
+    items_served: int = 0
+    results_recorded: int = 0  # 201
+    results_repeated: int = 0  # 200: same key and body again
+    results_conflicting: int = 0  # 409: same key, other body
+    pushes_attempted: int = 0  # HTTP requests to the webhook
+    pushes_accepted: int = 0  # 2xx
+    pushes_rejected: int = 0  # 4xx: the platform gives those records up
+    pushes_failed: int = 0  # 5xx or no answer: retried
+    faults: dict[str, int] = field(default_factory=dict)  # injected, by kind
+
+
+@dataclass
+class _Entry:
+    record: dict[str, Any]
+    key: Key
+    at: datetime
+    visible_at: datetime
+
+    @property
+    def order(self) -> tuple[datetime, str, int]:
+        return (self.at, self.key[0], self.key[1])
+
+
+def _key(record: dict[str, Any]) -> Key:
+    revision = record.get("revision")
+    return (str(record.get("complaint_id")), revision if isinstance(revision, int) else 0)
+
+
+def _at(record: dict[str, Any]) -> datetime:
+    at = datetime.fromisoformat(str(record["updated_at"]))
+    if at.tzinfo is None:
+        raise ValueError("updated_at needs an offset")
+    return at
+
+
+def _encode_cursor(after: tuple[datetime, str, int] | None) -> str:
+    payload = None if after is None else [after[0].isoformat(), after[1], after[2]]
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode_cursor(text: str | None) -> tuple[datetime, str, int] | None:
+    if text is None:
+        return None
+    payload = json.loads(base64.urlsafe_b64decode(text.encode()))
+    if payload is None:
+        return None
+    return (datetime.fromisoformat(payload[0]), str(payload[1]), int(payload[2]))
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status, headers, content_type="application/json")
+
+
+def _drop(environ: dict[str, Any]) -> None:
+    """Close the client's connection without a word; the server treats it as a dropped connection."""
+    environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+    raise ConnectionAbortedError("simulated fault: connection dropped")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The platform's push signature (contract section 3)."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 @dataclass
 class Simulator:
     clock: Clock
     token: str = "sim-token"
-    records: list[dict[str, Any]] = field(default_factory=list)
+    push_secret: str = "sim-push-secret"
+    faults: Faults = field(default_factory=Faults)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key -> request
     result_log: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        self.stats = Counters()
+        self._entries: list[_Entry] = []
+        self._by_id: dict[str, list[_Entry]] = {}
+        self.pusher: Pusher | None = None
         self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="12315-simulator", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="12315-simulator", daemon=True
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_port}"
 
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [e.record for e in self._entries]
+
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
+        if self.pusher:
+            self.pusher.stop()
         self.server.shutdown()
 
-    def publish(self, record: dict[str, Any]) -> None:
-        with self.lock:
-            self.records.append(record)
+    def configure(self, options: FeedOptions, webhook_url: str) -> None:
+        """Apply a scenario's ``feed:`` section: its faults, and the pusher when ``push`` is on."""
+        self.faults.update(**options.faults.model_dump())
+        if options.push:
+            self.start_pusher(webhook_url)
 
-    def _visible(self, updated_after: datetime) -> list[dict[str, Any]]:
+    def start_pusher(self, webhook_url: str, batch_size: int = MAX_PUSH_ITEMS, interval: float = 0.2) -> Pusher:
+        self.pusher = Pusher(self, webhook_url, batch_size, interval)
+        self.pusher.start()
+        return self.pusher
+
+    def publish(self, record: dict[str, Any]) -> None:
+        """Make a record (one revision of a complaint) part of the feed; it shows once the clock reaches it."""
+        at = _at(record)
+        key = _key(record)
+        with self.lock:
+            late = self.faults.late_rate > 0 and self.faults.chance("late", key) < self.faults.late_rate
+            if late:
+                self._count_fault("late")
+            entry = _Entry(record, key, at, at + timedelta(seconds=self.faults.late_seconds if late else 0))
+            self._entries.append(entry)
+            self._by_id.setdefault(key[0], []).append(entry)
+
+    def offered(self) -> set[tuple[str, int]]:
+        """Every (complaint_id, revision) published so far: what intake must account for."""
+        with self.lock:
+            return {(str(e.record.get("complaint_id")), int(e.record.get("revision") or 0)) for e in self._entries}
+
+    def counters(self) -> dict[str, Any]:
+        """Everything a run reconciles: distinct records offered and visible, pushes, pages, faults."""
         now = self.clock.now()
         with self.lock:
-            rows = [r for r in self.records if updated_after < _at(r) <= now]
-        return sorted(rows, key=lambda r: (_at(r), str(r.get("complaint_id"))))
+            offered = {e.key for e in self._entries}
+            visible = {e.key for e in self._entries if e.visible_at <= now}
+            pushed = len(self.pusher.pushed) if self.pusher else 0
+            return {
+                "records_offered": len(offered),
+                "records_visible": len(visible),
+                "records_pushed": pushed,
+                **asdict(self.stats),
+                "result_keys": len(self.results),
+            }
+
+    def _count_fault(self, kind: str) -> None:
+        self.stats.faults[kind] = self.stats.faults.get(kind, 0) + 1
+
+    # -- HTTP ---------------------------------------------------------------------------------------------
 
     def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if request.path.startswith("/_sim/"):
+            response = self._admin(request)
+        elif request.headers.get("Authorization") != f"Bearer {self.token}":
             response = _json({"error": "bad token"}, 401)
         elif request.method == "GET" and request.path == "/v1/complaints":
-            response = self._pull(request)
+            response = self._with_faults("pull", environ, lambda: self._pull(request))
         elif (
             request.method == "POST"
             and request.path.startswith("/v1/complaints/")
             and request.path.endswith("/results")
         ):
-            response = self._result(request, request.path.split("/")[3])
+            complaint_id = request.path.split("/")[3]
+            response = self._with_faults("results", environ, lambda: self._result(request, complaint_id))
         else:
             response = _json({"error": "not found"}, 404)
         return response(environ, start_response)
 
+    def _with_faults(self, target: str, environ: dict[str, Any], answer: Callable[[], Response]) -> Response:
+        with self.lock:
+            fault = self.faults.request_fault(target)
+            if fault:
+                self._count_fault(fault)
+            if target == "pull":
+                self.stats.pull_requests += 1
+            slow, retry_after = self.faults.slow_seconds, self.faults.retry_after_seconds
+        if fault == "error":
+            return _json({"error": "simulated fault: service unavailable"}, 503)
+        if fault == "throttle":
+            return _json({"error": "simulated fault: rate limited"}, 429, {"Retry-After": str(retry_after)})
+        if fault == "slow":
+            time.sleep(slow)
+        if fault == "drop" and target == "pull":
+            _drop(environ)
+        response = answer()
+        if fault == "drop":  # a report is recorded, then its reply is lost
+            _drop(environ)
+        return response
+
     def _pull(self, request: Request) -> Response:
         try:
             since = datetime.fromisoformat(request.args["updated_after"])
+            if since.tzinfo is None:
+                raise ValueError("updated_after needs an offset")
             limit = min(200, max(1, int(request.args.get("limit", "100"))))
-            offset = int(base64.urlsafe_b64decode(request.args["cursor"]).decode()) if "cursor" in request.args else 0
-        except (KeyError, ValueError):
-            return _json({"error": "bad query"}, 400)
-        rows = self._visible(since)
-        page = rows[offset : offset + limit]
-        more = offset + limit < len(rows)
-        cursor = base64.urlsafe_b64encode(str(offset + limit).encode()).decode() if more else None
-        return _json({"items": page, "next_cursor": cursor, "server_time": self.clock.now().isoformat()})
+            after = _decode_cursor(request.args.get("cursor"))
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            return _json({"error": f"bad query: {exc}"}, 400)
+        now = self.clock.now()
+        with self.lock:
+            f = self.faults
+            rows = sorted((e for e in self._entries if e.at > since and e.visible_at <= now), key=lambda e: e.order)
+            if after is not None:
+                rows = [e for e in rows if e.order > after]
+            page, more = rows[:limit], len(rows) > limit
+            next_cursor = _encode_cursor(page[-1].order) if more else None
+            if page and f.duplicate_page_rate and f.draw() < f.duplicate_page_rate:
+                next_cursor = request.args.get("cursor") or _encode_cursor(None)
+                self._count_fault("duplicate_page")
+            elif more and len(page) > f.repeat_items and f.repeat_items_rate and f.draw() < f.repeat_items_rate:
+                next_cursor = _encode_cursor(page[-1 - f.repeat_items].order)
+                self._count_fault("repeat_items")
+            items = []
+            for entry in page:
+                items.append(entry.record)
+                if f.stale_revision_rate and f.chance("stale", entry.key) < f.stale_revision_rate:
+                    older = [o for o in self._by_id[entry.key[0]] if o.key[1] < entry.key[1] and o.visible_at <= now]
+                    if older:
+                        items.append(min(older, key=lambda o: o.key[1]).record)
+                        self._count_fault("stale_revision")
+            self.stats.pages_served += 1
+            self.stats.items_served += len(items)
+        return _json({"items": items, "next_cursor": next_cursor, "server_time": now.isoformat()})
 
     def _result(self, request: Request, complaint_id: str) -> Response:
         key = request.headers.get("Idempotency-Key")
@@ -88,19 +371,134 @@ class Simulator:
         if not key or not isinstance(body, dict):
             return _json({"error": "Idempotency-Key and a JSON body are required"}, 400)
         with self.lock:
-            if not any(r.get("complaint_id") == complaint_id for r in self.records):
+            if complaint_id not in self._by_id:
                 return _json({"error": "unknown complaint"}, 404)
             seen = self.results.get(key)
             if seen is not None:
-                return _json({"status": "duplicate"}, 200) if seen == body else _json({"error": "key reused"}, 409)
+                if seen == body:
+                    self.stats.results_repeated += 1
+                    return _json({"status": "duplicate"}, 200)
+                self.stats.results_conflicting += 1
+                return _json({"error": "key reused"}, 409)
             self.results[key] = body
             self.result_log.append({"complaint_id": complaint_id, "key": key, **body})
+            self.stats.results_recorded += 1
         return _json({"status": "recorded"}, 201)
 
+    def _admin(self, request: Request) -> Response:
+        if request.path == "/_sim/counters" and request.method == "GET":
+            return _json(self.counters())
+        if request.path == "/_sim/faults" and request.method == "GET":
+            return _json(self.faults.model_dump())
+        if request.path == "/_sim/faults" and request.method == "POST":
+            changes = request.get_json(silent=True)
+            if not isinstance(changes, dict):
+                return _json({"error": "a JSON object of fault settings is required"}, 400)
+            try:
+                with self.lock:
+                    self.faults.update(**changes)
+            except ValidationError as exc:
+                problems = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in exc.errors()]
+                return _json({"error": "invalid fault settings", "problems": problems}, 400)
+            return _json(self.faults.model_dump())
+        return _json({"error": "not found"}, 404)
 
-def _at(record: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(str(record["updated_at"]))
+    # -- what the pusher needs ------------------------------------------------------------------------------
+
+    def due_for_push(self, done: set[Key]) -> list[_Entry]:
+        """Visible records whose revision has not been pushed yet, in feed order (one per key)."""
+        now = self.clock.now()
+        with self.lock:
+            due: dict[Key, _Entry] = {}
+            for e in self._entries:
+                if e.visible_at <= now and e.key not in done:
+                    due.setdefault(e.key, e)
+        return sorted(due.values(), key=lambda e: e.order)
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, content_type="application/json")
+class Pusher(threading.Thread):
+    """The platform's push: batches of newly visible records, signed, POSTed to the adapter's webhook.
+
+    2xx: delivered. 4xx: refused for good, given up (as the contract says the platform does). Anything else, or
+    no answer: sent again after a growing pause, so a record may arrive more than once, and by pull too.
+    """
+
+    def __init__(self, sim: Simulator, url: str, batch_size: int = MAX_PUSH_ITEMS, interval: float = 0.2) -> None:
+        super().__init__(name="12315-pusher", daemon=True)
+        self.sim, self.url, self.batch_size, self.interval = sim, url, min(batch_size, MAX_PUSH_ITEMS), interval
+        self.pushed: set[Key] = set()
+        self.given_up: set[Key] = set()
+        self.failures = 0
+        self.next_try = 0.0
+        self.halt = threading.Event()
+
+    def stop(self) -> None:
+        self.halt.set()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            try:
+                self.push_due()
+            except Exception:  # the pusher must outlive any one bad moment
+                log.exception("12315 pusher")
+
+    def push_due(self) -> None:
+        if time.monotonic() < self.next_try:
+            return
+        for batch in self._batches(self.sim.due_for_push(self.pushed | self.given_up)):
+            status = self._post(batch)
+            if status is None or not (200 <= status < 300 or 400 <= status < 500):
+                self.failures += 1
+                self.next_try = time.monotonic() + min(5.0, 0.2 * 2**self.failures)
+                return
+            keys = {e.key for e in batch}
+            if status < 300:
+                self.pushed |= keys
+                with self.sim.lock:
+                    again = self.sim.faults.push_duplicate_rate and (
+                        self.sim.faults.draw() < self.sim.faults.push_duplicate_rate
+                    )
+                    if again:
+                        self.sim._count_fault("push_duplicate")
+                if again:
+                    self._post(batch)
+            else:
+                self.given_up |= keys
+        self.failures = 0
+
+    def _batches(self, due: list[_Entry]) -> list[list[_Entry]]:
+        batches: list[list[_Entry]] = []
+        current: list[_Entry] = []
+        size = 0
+        for entry in due:
+            length = len(json.dumps(entry.record, ensure_ascii=False).encode()) + 2
+            if current and (len(current) >= self.batch_size or size + length > MAX_PUSH_BYTES - 16):
+                batches.append(current)
+                current, size = [], 0
+            current.append(entry)
+            size += length
+        return [*batches, current] if current else batches
+
+    def _post(self, batch: list[_Entry]) -> int | None:
+        body = json.dumps({"items": [e.record for e in batch]}, ensure_ascii=False).encode()
+        stamp = str(int(self.sim.clock.now().timestamp()))  # the platform signs with its own clock
+        headers = {
+            "Content-Type": "application/json",
+            "X-12315-Timestamp": stamp,
+            "X-12315-Signature": sign(self.sim.push_secret, stamp, body),
+        }
+        status: int | None
+        try:
+            status = requests.post(self.url, data=body, headers=headers, timeout=30).status_code
+        except requests.RequestException:
+            status = None
+        with self.sim.lock:
+            stats = self.sim.stats
+            stats.pushes_attempted += 1
+            if status is None or status >= 500 or status < 200 or 300 <= status < 400:
+                stats.pushes_failed += 1
+            elif status < 300:
+                stats.pushes_accepted += 1
+            else:
+                stats.pushes_rejected += 1
+        return status

@@ -13,6 +13,8 @@ from typing import Any
 
 import boto3
 import requests
+from aws_lambda_powertools.utilities import parameters
+from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
 from odr_adapter.clock import CLOCK_ENV, Clock
@@ -20,6 +22,7 @@ from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client as boto_client
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.quarantine import QuarantineStore
+from odr_adapter.data_access.stats import stats_store
 from odr_adapter.data_access.wiring import services
 from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
@@ -29,6 +32,7 @@ from . import invoker, moto_patches
 from .deploy import Deployer, Deployment
 from .services import ApiGateway, QueuePump, Scheduler, StreamPump, clients
 from .simulator import Simulator
+from .sms_gateway import SmsGatewaySimulator
 from .template import ROOT
 
 REGION = "cn-north-1"  # an AWS China region: the stack proves the ARNs are partition-aware
@@ -69,14 +73,16 @@ class LocalStack:
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "POWERTOOLS_TRACE_DISABLED": "true",
-                "POWERTOOLS_METRICS_DISABLED": "true",
                 "POWERTOOLS_PARAMETERS_MAX_AGE": "1",
             }
         )
         os.environ.pop("AWS_PROFILE", None)
         # Handlers cache clients and services per process (as per Lambda container): a new stack starts afresh.
+        moto_api_backend.reset()  # moto's backends are process-wide: a stack starts from nothing
         boto_client.cache_clear()
         services.cache_clear()
+        stats_store.cache_clear()
+        parameters.clear_caches()  # Powertools' secrets client is bound to the previous stack's endpoint
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
@@ -88,6 +94,9 @@ class LocalStack:
         moto_patches.install()
         self.simulator = Simulator(self.clock)
         self.simulator.start()
+        self.sms_gateway = SmsGatewaySimulator(self.clock)
+        self.sms_gateway.start()
+        api_port = _free_port()  # known before deploying: the action links in messages point at it
         deployer = Deployer(
             self.endpoint,
             REGION,
@@ -95,8 +104,14 @@ class LocalStack:
                 "FeedBaseUrl": self.simulator.url,
                 "SenderEmail": "odr-noreply@jinshan.example.gov.cn",
                 "SesRegion": SES_REGION,
+                "PublicBaseUrl": f"http://127.0.0.1:{api_port}/prod",
+                "SmsGatewayUrl": self.sms_gateway.url,
             },
-            secrets={"FeedTokenSecret": self.simulator.token},
+            secrets={
+                "FeedTokenSecret": self.simulator.token,
+                "WebhookSecret": self.simulator.push_secret,
+                "SmsGatewayTokenSecret": self.sms_gateway.token,
+            },
         )
         self.deployment = deployer.deploy()
         self._export_function_environment()
@@ -105,7 +120,7 @@ class LocalStack:
         if self.policies:
             self.directory.save_policies(self.policies)
         lambda_client, sqs, streams = clients(self.endpoint, REGION)
-        self.api = ApiGateway(self.deployment.routes, lambda_client)
+        self.api = ApiGateway(self.deployment.routes, lambda_client, port=api_port)
         self.api.start()
         self.pumps: list[threading.Thread] = [
             QueuePump(t, sqs, lambda_client, self.stop_event) for t in self.deployment.queues
@@ -134,7 +149,14 @@ class LocalStack:
 
     def env_file(self) -> str:
         """The variables a client (the ``odr`` CLI, a shell) needs to reach this stack."""
-        names = ("CASES_TABLE", "DIRECTORY_TABLE", "STATE_MACHINE_ARN", "INTAKE_QUEUE_URL", "REPORT_QUEUE_URL")
+        names = (
+            "CASES_TABLE",
+            "DIRECTORY_TABLE",
+            "STATS_TABLE",
+            "STATE_MACHINE_ARN",
+            "INTAKE_QUEUE_URL",
+            "REPORT_QUEUE_URL",
+        )
         lines = [f"{k}={os.environ[k]}" for k in names if k in os.environ]
         lines += [
             f"AWS_ENDPOINT_URL={self.endpoint}",
@@ -149,6 +171,9 @@ class LocalStack:
         self.stop_event.set()
         self.api.stop()
         self.simulator.stop()
+        self.sms_gateway.stop()
+        # moto's backends are process-wide: reset them so a later stack in this process starts empty.
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
         self.server.stop()
 
     # -- handy views for the runner, the CLI and the tests ------------------------------------------

@@ -46,10 +46,9 @@ class PathsRun:
         return [r for r in self.stack.simulator.result_log if r["complaint_id"] == complaint_id]
 
 
-@pytest.fixture(scope="package")
-def paths() -> Iterator[PathsRun]:
+def _run(scenario_file: str) -> Iterator[PathsRun]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    scenario = Scenario.load(HERE / "paths.yaml")
+    scenario = Scenario.load(HERE / scenario_file)
     stack = LocalStack(scenario.start, scenario.seconds_per_day, policies=scenario.deadline_policies).start()
     out = io.StringIO()
     try:
@@ -57,3 +56,15 @@ def paths() -> Iterator[PathsRun]:
         yield PathsRun(stack, result, out.getvalue())
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def paths() -> Iterator[PathsRun]:
+    """Every path of a case, one complaint each (paths.yaml)."""
+    yield from _run("paths.yaml")
+
+
+@pytest.fixture(scope="module")
+def working_days() -> Iterator[PathsRun]:
+    """A complaint registered on 2026-12-30 under a working-day policy (working_days.yaml)."""
+    yield from _run("working_days.yaml")

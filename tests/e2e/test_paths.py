@@ -33,20 +33,24 @@ def test_happy_path_settles_with_the_recovered_amount(paths: PathsRun) -> None:
     assert (case.status, case.outcome, case.overdue) == ("closed", "settled", False)
     assert case.recovered_amount == Decimal("199.00")
     assert case.cycle_days is not None and Decimal("1") < case.cycle_days < Decimal("7")
-    assert paths.events(HAPPY) == [
+    events = paths.events(HAPPY)
+    # After acceptance the workflow's next wait and the confirmation (with the result link) race each other.
+    assert sorted(events[6:8]) == ["notified", "waiting"]
+    assert events[:6] + events[8:] == [
         "received",
         "execution_started",
         "dispatched",
         "notified",
         "waiting",
         "accepted",
-        "waiting",
         "result_reported",
         "notified",
         "waiting",
         "approved",
         "closed",
     ]
+    notes = [h.detail["template"] for h in paths.case(HAPPY).history if h.event == "notified"]
+    assert notes == ["dispatched", "accepted", "review"]
     status, states = paths.execution(HAPPY)
     assert status == "SUCCEEDED"
     assert states == [
@@ -68,7 +72,13 @@ def test_acceptance_timeout_escalates_and_returns_the_case(paths: PathsRun) -> N
     case = paths.case(NO_ACCEPT)
     assert (case.outcome, case.overdue, case.overdue_phase) == ("returned", True, "acceptance")
     assert "accepted" not in paths.events(NO_ACCEPT)
-    assert paths.events(NO_ACCEPT)[-3:] == ["overdue", "notified", "closed"]
+    events = paths.events(NO_ACCEPT)
+    # Reminded once before the deadline; then the enterprise and the station are told it went back.
+    assert events.count("reminder_due") == 1
+    assert events[events.index("reminder_due") + 1] == "notified"
+    assert events[-4:] == ["overdue", "notified", "notified", "closed"]
+    notes = [h.detail["template"] for h in paths.case(NO_ACCEPT).history if h.event == "notified"]
+    assert notes == ["dispatched", "reminder", "overdue", "overdue_station"]
     closed_at = case.closed_at
     assert closed_at is not None and closed_at >= case.deadlines["acceptance"].due_at
     status, states = paths.execution(NO_ACCEPT)
@@ -144,6 +154,9 @@ def test_late_acceptance_is_refused(paths: PathsRun) -> None:
     assert (case.outcome, case.overdue_phase) == ("returned", "acceptance")
     late = [a for a in paths.result["actions"] if a["complaint_id"] == LATE]
     assert late == [{"complaint_id": LATE, "action": "accept", "status": 409}]
+    [refused] = [h for h in paths.case(LATE).history if h.event == "action_refused"]
+    assert refused.detail == {"action": "accept", "via": "link", "reason": "deadline_passed"}
+    assert refused.at > case.deadlines["acceptance"].due_at
 
 
 def test_not_settled_and_shop_name_match(paths: PathsRun) -> None:
@@ -184,3 +197,14 @@ def test_summary_counts_the_odr_cases(paths: PathsRun) -> None:
     assert (a["handled"], a["settled"]) == (6, 2)
     assert summary["by_class"]["C"]["handled"] == 1
     assert "三类电商ODR企业办理投诉分别为6件(和解成功率为33%)" in summary["sentence"]
+
+
+def test_pull_and_push_make_one_case_and_one_execution_each_and_lose_nothing(paths: PathsRun) -> None:
+    ingestion = paths.result["ingestion"]
+    assert ingestion["unaccounted"] == 0
+    assert ingestion["offered"] == 14  # 13 complaints + the withdrawal revision
+    assert (ingestion["cases"], ingestion["quarantined"]) == (12, 1)
+    assert paths.result["feed"]["records_pushed"] > 0 and paths.result["feed"]["items_served"] > 0
+    sfn = paths.stack.client("stepfunctions")
+    names = [e["name"] for e in sfn.list_executions(stateMachineArn=paths.stack.state_machine_arn)["executions"]]
+    assert sorted(names) == sorted(f"case-{c['complaint_id']}" for c in paths.result["cases"])

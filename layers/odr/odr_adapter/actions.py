@@ -106,14 +106,14 @@ def _perform(
     deadlines = dict(case.deadlines)
     if report is not None:
         changes["feedback"] = Feedback(**report.model_dump(), reported_at=now)
-        deadlines["review"] = compute_deadline("review", now, klass, svc.policies)
+        deadlines["review"] = compute_deadline("review", now, klass, svc.directory.deadline_policies())
         detail = {"settled": report.settled, "recovered_amount": str(report.recovered_amount)}
     if action == "send_back":
         if case.send_backs >= MAX_SEND_BACKS:
             raise InvalidAction(f"case {complaint_id} was already sent back {MAX_SEND_BACKS} times")
         changes["send_backs"] = case.send_backs + 1
         changes["review_comment"] = review.comment if review else None
-        deadlines["resolution"] = compute_deadline("rework", now, klass, svc.policies)
+        deadlines["resolution"] = compute_deadline("rework", now, klass, svc.directory.deadline_policies())
         detail = {"comment": changes["review_comment"], "send_backs": changes["send_backs"]}
     if action == "approve":
         changes.pop("status")

@@ -1,150 +1,155 @@
 """Messages to the enterprise's ODR specialist and the station's responsible person.
 
-Chinese text from Jinja2 templates; deadlines shown in Asia/Shanghai. The recipient's data picks the
-channel (SMS first for specialists, who act on a phone; e-mail first for stations); when the first channel
-fails the other is tried. Every attempt is recorded in the case history, and a failed notification never
-stops the case: the deadline still runs.
+The recipient's contact data picks the channels: SMS first for specialists (who act on a phone), e-mail first
+for stations; a recipient may have only one. Each channel is retried with backoff, then the other one is
+tried. A message that acts on the case carries a new secure link, created as it is sent. Every attempt and
+outcome is recorded in the case history, under a key that makes a retried step send nothing twice. A failed
+notification never stops the case: the deadline still runs, and when the enterprise could not be reached
+the station is told.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from .case import Case, transition
-from .clock import local
-from .deadlines import PHASE_NAMES
+from .channels import RetryPolicy, Route, deliver
 from .directory import District
+from .links import LinkPhase, LinkRepository, issue, link_url
+from .messages import SPECS, Message, Template, context, render
 from .ports import Services
-from .record import Complaint
 from .retry import on_stale
 from .steps import load
 
 Kind = Literal["dispatched", "withdrawn", "overdue", "regular", "review", "sent_back"]
-TO_ENTERPRISE = {"dispatched", "withdrawn", "sent_back"}
-CATEGORY_NAMES = {
-    "quality": "质量问题",
-    "after_sales": "售后服务",
-    "false_advertising": "虚假宣传",
-    "contract": "合同纠纷",
-    "price": "价格问题",
-    "safety": "安全问题",
-    "delivery": "物流配送",
-    "other": "其他",
+KIND_TEMPLATES: dict[Kind, tuple[Template, ...]] = {
+    "dispatched": ("dispatched",),
+    "withdrawn": ("withdrawn",),
+    "sent_back": ("sent_back",),
+    "overdue": ("overdue", "overdue_station"),
+    "regular": ("regular",),
+    "review": ("review",),
 }
-_ENV = Environment(loader=PackageLoader("odr_adapter", "templates"), undefined=StrictUndefined, autoescape=False)
+RECORDED = ("notified", "notification_failed")
 
 
 @dataclass(frozen=True)
-class Recipient:
+class Outbox:
+    """What sending a message needs besides the channels in :class:`Services`."""
+
+    links: LinkRepository
+    base_url: str  # public base of the action pages, e.g. https://odr.example.gov.cn
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class Contact:
     role: Literal["enterprise", "station"]
-    name: str
     email: str | None
     mobile: str | None
 
 
-def _long(dt: datetime | None) -> str:
-    return local(dt).strftime("%Y年%m月%d日 %H:%M") if dt else "—"
+@dataclass(frozen=True)
+class Sent:
+    delivered: bool
+    link_id: str | None = None
+    duplicate: bool = False
 
 
-def _short(dt: datetime | None) -> str:
-    return local(dt).strftime("%m月%d日%H:%M") if dt else "—"
-
-
-def render(kind: Kind, context: dict[str, Any]) -> tuple[str, str, str]:
-    """(subject, e-mail body, SMS text) of one message."""
-    subject, email, sms = (
-        _ENV.get_template(f"{kind}.{part}.j2").render(**context).strip() for part in ("subject", "email", "sms")
-    )
-    return subject, email, sms
-
-
-def _context(kind: Kind, case: Case, district: District, link: str) -> dict[str, Any]:
-    complaint = Complaint.model_validate(case.record)
-    enterprise = district.by_uscc(case.enterprise.uscc) if case.enterprise else None
-    station = district.station(case.station_code or "") if case.station_code else None
-    phase = case.overdue_phase or ""
-
-    def due(name: str) -> datetime | None:
-        found = case.deadlines.get(name)
-        return found.due_at if found else None
-
-    return {
-        "case": case,
-        "enterprise": enterprise,
-        "enterprise_name": case.enterprise.name if case.enterprise else complaint.respondent.name,
-        "station": station,
-        "category": CATEGORY_NAMES.get(complaint.category, complaint.category),
-        "item": complaint.transaction.item_name if complaint.transaction and complaint.transaction.item_name else "—",
-        "demand": complaint.demand,
-        "respondent": complaint.respondent.name,
-        "reason": case.route.reason if case.route else "",
-        "acceptance_due": _long(due("acceptance")),
-        "acceptance_due_short": _short(due("acceptance")),
-        "resolution_due": _long(due("resolution")),
-        "resolution_due_short": _short(due("resolution")),
-        "review_due": _long(due("review")),
-        "review_due_short": _short(due("review")),
-        "phase_name": PHASE_NAMES.get(phase, phase),
-        "due": _long(due(phase)),
-        "result": ("和解成功" if case.feedback.settled else "和解不成") if case.feedback else "",
-        "comment": case.review_comment or "",
-        "link": link,
-    }
-
-
-def recipient(kind: Kind, case: Case, district: District) -> Recipient | None:
-    if kind in TO_ENTERPRISE:
+def contact(role: str, case: Case, district: District) -> Contact | None:
+    if role == "enterprise":
         ent = district.by_uscc(case.enterprise.uscc) if case.enterprise else None
-        return Recipient("enterprise", ent.contact_name, ent.contact_email, ent.contact_mobile) if ent else None
+        return Contact("enterprise", ent.contact_email, ent.contact_mobile) if ent else None
     station = district.station(case.station_code or "")
-    if station is None:
-        return None
-    return Recipient("station", station.reviewer_name, station.reviewer_email, station.reviewer_mobile)
+    return Contact("station", station.reviewer_email, station.reviewer_mobile) if station else None
 
 
-def notify(complaint_id: str, kind: Kind, svc: Services, link_base: str = "") -> dict[str, Any]:
-    """Send one message about a case and record every attempt; never raises for a delivery failure."""
+def message_key(template: Template, case: Case, link_phase: LinkPhase | None) -> str:
+    """Once per template and deadline: a re-sent message after a send-back has a new deadline, a new key."""
+    deadline = case.deadlines.get(link_phase) if link_phase else None
+    return f"{template}:{deadline.due_at.isoformat() if deadline else 'once'}"
+
+
+def already_recorded(case: Case, key: str) -> bool:
+    return any(h.event in RECORDED and h.detail.get("key") == key for h in case.history)
+
+
+def notify(complaint_id: str, kind: Kind, svc: Services, outbox: Outbox) -> dict[str, int]:
+    """The workflow's notification step: every message of ``kind``; never raises for a delivery failure."""
     case = load(complaint_id, svc)
-    district = svc.directory.district()
     if kind == "withdrawn" and "acceptance" not in case.deadlines:
-        return {"sent": False, "reason": "never dispatched"}
-    who = recipient(kind, case, district)
-    attempts: list[dict[str, Any]] = []
-    if who is not None:
-        subject, email_body, sms_text = render(
-            kind, _context(kind, case, district, f"{link_base}/cases/{complaint_id}")
-        )
-        channels = [("sms", who.mobile), ("email", who.email)]
-        if who.role == "station":
-            channels.reverse()
-        for channel, address in channels:
-            if not address:
-                continue
-            try:
-                if channel == "sms":
-                    svc.sms.send(address, sms_text)
-                else:
-                    svc.email.send(address, subject, email_body)
-                attempts.append({"channel": channel, "ok": True})
-                break
-            except Exception as exc:  # a provider fault: record it and try the other channel
-                attempts.append({"channel": channel, "ok": False, "error": type(exc).__name__})
-    delivered = any(a["ok"] for a in attempts)
+        return {"sent": 0, "failed": 0}  # never dispatched: the enterprise never heard of it
+    sent = failed = 0
+    for template in KIND_TEMPLATES[kind]:
+        result = send_message(complaint_id, template, svc, outbox)
+        sent, failed = sent + result.delivered, failed + (not result.delivered)
+    return {"sent": sent, "failed": failed}
+
+
+def send_message(
+    complaint_id: str,
+    template: Template,
+    svc: Services,
+    outbox: Outbox,
+    link_phase: LinkPhase | None = None,
+    key: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Sent:
+    """Send one message (with a new link when it acts in a phase) and record the outcome on the case."""
+    case = load(complaint_id, svc)
+    spec = SPECS[template]
+    phase = link_phase or spec.link_phase
+    key = key or message_key(template, case, phase)
+    if already_recorded(case, key):
+        return Sent(delivered=True, duplicate=True)
+    district = svc.directory.district()
+    who = contact(spec.role, case, district)
+    now = svc.clock.now()
+    link_id = issue(case, phase, now, outbox.links) if phase and who else None
+    message = render(template, context(case, district, link_url(outbox.base_url, link_id) if link_id else "", extra))
+    routes = _routes(who, message, svc) if who else []
+    channel, tries = deliver(routes, outbox.retry)
+    detail = {
+        "key": key,
+        "template": template,
+        "to": spec.role,
+        "channel": channel,
+        "attempts": tries,
+        "link": bool(link_id),
+    }
+    if not routes:
+        detail["error"] = "no contact"
 
     def record() -> None:
         fresh = load(complaint_id, svc)
         updated, event = transition(
-            fresh,
-            "notified" if delivered else "notification_failed",
-            "adapter",
-            svc.clock.now(),
-            detail={"kind": kind, "to": who.role if who else None, "attempts": attempts},
+            fresh, "notified" if channel else "notification_failed", "adapter", svc.clock.now(), detail=detail
         )
         svc.cases.save(updated, event)
 
     on_stale(record)
-    return {"sent": delivered}
+    if channel is None and spec.role == "enterprise":
+        send_message(complaint_id, "undeliverable", svc, outbox, key=f"undeliverable:{key}", extra=_failed(template))
+    return Sent(delivered=channel is not None, link_id=link_id)
+
+
+def _routes(who: Contact, message: Message, svc: Services) -> list[Route]:
+    """The recipient's channels in order of preference, each with the call that sends on it."""
+    sms = Route("sms", partial(svc.sms.send, who.mobile, message.sms)) if who.mobile else None
+    email = Route("email", partial(svc.email.send, who.email, message.subject, message.email)) if who.email else None
+    ordered = (sms, email) if who.role == "enterprise" else (email, sms)
+    return [r for r in ordered if r is not None]
+
+
+def _failed(template: Template) -> dict[str, Any]:
+    names = {
+        "dispatched": "新投诉派发通知",
+        "accepted": "受理确认及反馈链接",
+        "reminder": "期限提醒",
+        "sent_back": "退回重办通知",
+        "overdue": "逾期退回通知",
+        "withdrawn": "撤回通知",
+    }
+    return {"failed_message": names.get(template, template)}

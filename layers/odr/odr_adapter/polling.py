@@ -1,48 +1,160 @@
-"""Polling the 12315 feed: an overlapping window, paging, and a cursor that never passes unqueued records."""
+"""Polling the 12315 feed: an overlapping window, paging, and a cursor that never passes unqueued records.
+
+The cursor is the newest ``updated_at`` already queued, capped at the moment the run began (the platform's
+``server_time``). The next run asks for everything after ``cursor - overlap``: a record the platform commits
+late (an ``updated_at`` earlier than ones already served) is still caught when it is less than ``overlap``
+late, however long a run takes. Each page is queued before the cursor moves, so a crash re-reads it.
+
+"New" and "duplicate" are counted against the keys seen inside the overlap window, which the checkpoint keeps:
+cheap (no read per record) and exact for everything the window can serve again.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from .feed_client import FeedClient
-from .ports import Outbound
+from .clock import Clock
+from .ports import BulkQueue
 
 OVERLAP = timedelta(minutes=10)
+FIRST_LOOKBACK = timedelta(days=1)  # where the very first run starts
+PAGE_SIZE = 200
+MAX_RECENT = 5000  # keys kept for duplicate counting; bounds the checkpoint item well under 400 KB
 
 
-class CursorStore(Protocol):
-    def read(self) -> str | None: ...
-    def advance(self, updated_after: str) -> None: ...
+class Feed(Protocol):
+    def page(self, updated_after: str, cursor: str | None, limit: int = PAGE_SIZE) -> dict[str, Any]: ...
 
 
-class BulkQueue(Outbound, Protocol):
-    def send_all(self, bodies: list[dict[str, Any]]) -> None: ...
+@dataclass
+class Checkpoint:
+    updated_after: datetime | None = None
+    recent: dict[str, datetime] = field(default_factory=dict)  # record key -> its updated_at
 
 
-def poll_once(feed: FeedClient, queue: BulkQueue, cursor: CursorStore, start: datetime) -> dict[str, int]:
-    """Fetch every page changed since the cursor (minus the overlap) and queue each record.
+class StateStore(Protocol):
+    def read(self) -> Checkpoint: ...
+    def save(self, checkpoint: Checkpoint) -> None: ...
+    def acquire(self, owner: str, now: datetime, until: datetime) -> bool: ...
+    def release(self, owner: str) -> None: ...
 
-    The cursor moves to the newest ``updated_at`` only after all pages are queued, so a crash re-reads.
-    """
-    stored = cursor.read()
-    since = (datetime.fromisoformat(stored) - OVERLAP).isoformat() if stored else start.isoformat()
-    newest = datetime.fromisoformat(stored) if stored else None
-    seen, page_cursor = 0, None
+
+@dataclass
+class PollReport:
+    held_elsewhere: bool = False  # another run holds the lease: this one did nothing
+    complete: bool = False  # reached the end of the feed (else stopped for time; the next run goes on)
+    pages: int = 0
+    seen: int = 0
+    new: int = 0
+    duplicate: int = 0
+    lag_seconds: float = 0.0  # now - newest updated_at seen in this run (0 when the feed had nothing)
+    cursor: str | None = None
+
+    def as_log(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def record_key(item: Any) -> str:
+    """``complaint_id#revision``; a record lacking them is keyed by its content (intake quarantines it)."""
+    if isinstance(item, dict) and isinstance(item.get("complaint_id"), str) and isinstance(item.get("revision"), int):
+        return f"{item['complaint_id']}#{item['revision']}"
+    digest = hashlib.sha256(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    return f"sha256:{digest[:32]}"
+
+
+def updated_at(item: Any) -> datetime | None:
+    """The record's ``updated_at`` when it is a date-time with an offset, else None (it cannot move the cursor)."""
+    try:
+        at = datetime.fromisoformat(str(item["updated_at"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def poll(
+    feed: Feed,
+    queue: BulkQueue,
+    state: StateStore,
+    clock: Clock,
+    owner: str,
+    budget_seconds: float,
+    overlap: timedelta = OVERLAP,
+    page_size: int = PAGE_SIZE,
+) -> PollReport:
+    """One poller run under the lease; ``budget_seconds`` is the real time it may take (the lease outlives it)."""
+    started = clock.now()
+    # Real seconds become the clock's seconds: on the local stack the clock runs faster than real time.
+    stop_at = started + timedelta(seconds=budget_seconds * clock.scale)
+    lease_until = started + timedelta(seconds=(budget_seconds + 60) * clock.scale)
+    if not state.acquire(owner, started, lease_until):
+        return PollReport(held_elsewhere=True)
+    try:
+        return _run(feed, queue, state, clock, started, stop_at, overlap, page_size)
+    finally:
+        state.release(owner)
+
+
+def _run(
+    feed: Feed,
+    queue: BulkQueue,
+    state: StateStore,
+    clock: Clock,
+    started: datetime,
+    stop_at: datetime,
+    overlap: timedelta,
+    page_size: int,
+) -> PollReport:
+    checkpoint = state.read()
+    since = checkpoint.updated_after - overlap if checkpoint.updated_after else started - FIRST_LOOKBACK
+    cursor, recent = checkpoint.updated_after, dict(checkpoint.recent)
+    report = PollReport()
+    ceiling: datetime | None = None  # the platform's clock when the run began
+    newest: datetime | None = None
+    page_cursor: str | None = None
     while True:
-        page = feed.page(since, page_cursor)
-        items = page.get("items", [])
+        page = feed.page(since.isoformat(), page_cursor, page_size)
+        if ceiling is None:
+            ceiling = _server_time(page) or started
+        items: list[Any] = page["items"]
+        keyed = [(record_key(item), updated_at(item)) for item in items]
+        for key, at in keyed:
+            if key in recent or at is None or at <= since:
+                report.duplicate += 1  # already seen in the window, or a stale copy from before it
+            else:
+                report.new += 1
+            recent[key] = at or started
         queue.send_all([{"record": item, "source": "poll"} for item in items])
-        seen += len(items)
-        for item in items:
-            try:
-                at = datetime.fromisoformat(item["updated_at"])
-            except (KeyError, TypeError, ValueError):
-                continue
-            newest = at if newest is None or at > newest else newest
+        # Everything on this page is durably queued: only now may the cursor pass it.
+        report.seen += len(items)
+        report.pages += 1
+        for _, at in keyed:
+            if at is not None and (newest is None or at > newest):
+                newest = at
+        if newest is not None:
+            candidate = min(newest, ceiling)
+            if cursor is None or candidate > cursor:
+                cursor = candidate
+            state.save(Checkpoint(cursor, _window(recent, cursor - overlap)))
         page_cursor = page.get("next_cursor")
         if not page_cursor:
+            report.complete = True
             break
-    if newest is not None:
-        cursor.advance(newest.isoformat())
-    return {"seen": seen}
+        if clock.now() >= stop_at:
+            break
+    report.cursor = cursor.isoformat() if cursor else None
+    report.lag_seconds = (clock.now() - newest).total_seconds() if newest else 0.0
+    return report
+
+
+def _server_time(page: dict[str, Any]) -> datetime | None:
+    return updated_at({"updated_at": page.get("server_time")})
+
+
+def _window(recent: dict[str, datetime], since: datetime) -> dict[str, datetime]:
+    """The keys the next run's window can serve again (newest first when over the bound)."""
+    kept = sorted(((at, key) for key, at in recent.items() if at > since), reverse=True)[:MAX_RECENT]
+    return {key: at for at, key in kept}

@@ -28,6 +28,7 @@ class ExecutionControl(Protocol):
 
 class DistrictSource(Protocol):
     def district(self) -> District: ...
+    def deadline_policies(self) -> DeadlinePolicies: ...
 
 
 class Sender(Protocol):
@@ -40,6 +41,10 @@ class SmsSender(Protocol):
 
 class Outbound(Protocol):
     def send(self, body: dict[str, Any]) -> None: ...
+
+
+class BulkQueue(Outbound, Protocol):
+    def send_all(self, bodies: list[dict[str, Any]]) -> None: ...  # every body durably queued, or raises
 
 
 class Quarantine(Protocol):
@@ -56,4 +61,3 @@ class Services:
     reports: Outbound
     quarantine: Quarantine
     clock: Clock
-    policies: DeadlinePolicies

@@ -18,7 +18,11 @@ class Settings:
     action_base_url: str
     feed_base_url: str
     feed_token_secret: str
+    webhook_secret: str
     district_code: str
+    public_base_url: str = ""  # short public base of the action pages (SMS links); else action_base_url
+    sms_gateway_url: str = ""  # HTTPS SMS gateway (China regions); empty: Amazon SNS
+    sms_gateway_token_secret: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,5 +38,9 @@ class Settings:
             action_base_url=env("ACTION_BASE_URL", ""),
             feed_base_url=env("FEED_BASE_URL", ""),
             feed_token_secret=env("FEED_TOKEN_SECRET", ""),
+            webhook_secret=env("WEBHOOK_SECRET", ""),
             district_code=env("DISTRICT_CODE", "310116"),
+            public_base_url=env("PUBLIC_BASE_URL", ""),
+            sms_gateway_url=env("SMS_GATEWAY_URL", ""),
+            sms_gateway_token_secret=env("SMS_GATEWAY_TOKEN_SECRET", ""),
         )

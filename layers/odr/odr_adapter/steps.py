@@ -40,7 +40,9 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             return {"decision": _decision_of(case)}
         complaint = Complaint.model_validate(case.record)
         now = svc.clock.now()
-        decisions = decide(complaint, svc.directory.district(), svc.policies, now)  # the same code as `odr explain`
+        decisions = decide(
+            complaint, svc.directory.district(), svc.directory.deadline_policies(), now
+        )  # the same code as `odr explain`
         screening = decisions.screening
         decided = Decision(rule=screening.rule, reason=screening.reason)
         if not screening.accepted:

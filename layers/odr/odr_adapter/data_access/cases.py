@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -29,7 +30,19 @@ def _item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _DES.deserialize(v) for k, v in item.items()}
+    return {k: _integers(_DES.deserialize(v)) for k, v in item.items()}
+
+
+def _integers(value: Any) -> Any:
+    """Numbers come back as they went in: the case document stores only integers as numbers (decimals are
+    strings in its JSON form), so a rewritten case keeps ``1`` in its history, not ``"1"``."""
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v) for v in value]
+    return value
 
 
 def _case(item: dict[str, Any]) -> Case:

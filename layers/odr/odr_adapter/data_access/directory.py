@@ -68,6 +68,7 @@ class DirectoryStore:
         self.county_code = county_code
         self.db = client("dynamodb")
         self._cached: tuple[float, District] | None = None
+        self._cached_policies: tuple[float, DeadlinePolicies] | None = None
 
     @classmethod
     def from_env(cls) -> DirectoryStore:
@@ -170,6 +171,16 @@ class DirectoryStore:
     def policies(self) -> DeadlinePolicies:
         """The district's deadline policies (item ``CONFIG/deadlines``), else the Jinshan defaults."""
         return self.policies_snapshot()[0]
+
+    def deadline_policies(self) -> DeadlinePolicies:
+        """:meth:`policies` for the workflow: read when first needed, then cached five minutes per container,
+        so a changed policy or holiday table reaches running functions within minutes."""
+        cached = self._cached_policies
+        if cached and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        policies = self.policies()
+        self._cached_policies = (time.monotonic(), policies)
+        return policies
 
     def policies_snapshot(self) -> tuple[DeadlinePolicies, str | None]:
         """The policies and their stored text (None when none are stored), for :meth:`replace_policies`."""

@@ -10,9 +10,10 @@ from ..settings import Settings
 from .cases import CaseStore
 from .directory import DirectoryStore
 from .executions import Executions
-from .messaging import Email, Sms
+from .messaging import Email
 from .quarantine import QuarantineStore
 from .queues import Queue
+from .sms_gateway import sms_sender
 
 
 @cache
@@ -24,9 +25,8 @@ def services() -> Services:
         executions=Executions(s.state_machine_arn),
         directory=directory,
         email=Email(s.sender_email, s.ses_region),
-        sms=Sms(),
+        sms=sms_sender(s),
         reports=Queue(s.report_queue_url),
         quarantine=QuarantineStore(s.cases_table),
         clock=Clock.from_env(),
-        policies=directory.policies(),
     )

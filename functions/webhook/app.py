@@ -1,0 +1,58 @@
+"""Receive signed pushes of 12315 records (POST /feed/complaints) and queue them for intake."""
+
+import base64
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from odr_adapter.clock import Clock
+from odr_adapter.data_access.queues import Queue
+from odr_adapter.settings import Settings
+from odr_adapter.webhook import NotQueued, PushRejected, accept_push
+
+logger = Logger(service="webhook")
+tracer = Tracer(service="webhook")
+app = APIGatewayRestResolver()
+settings = Settings.from_env()
+
+
+def _raw_body() -> bytes:
+    """The bytes the platform signed (API Gateway hands text bodies over as they came, binary ones in base64)."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+@app.post("/feed/complaints")
+def receive() -> Response:
+    secret = str(parameters.get_secret(settings.webhook_secret, max_age=300))
+    accepted = accept_push(
+        app.current_event.headers, _raw_body(), secret, Queue(settings.intake_queue_url), Clock.from_env()
+    )
+    logger.info("push queued", extra={"accepted": accepted})
+    return Response(202, content_types.APPLICATION_JSON, {"accepted": accepted})
+
+
+@app.exception_handler(PushRejected)
+def rejected(exc: PushRejected) -> Response:
+    logger.warning("push rejected", extra={"status": exc.status, "reason": exc.message, "problems": exc.problems})
+    body: dict[str, Any] = {"error": exc.message}
+    if exc.problems:
+        body["problems"] = exc.problems
+    return Response(exc.status, content_types.APPLICATION_JSON, body)
+
+
+@app.exception_handler(NotQueued)
+def not_queued(exc: NotQueued) -> Response:
+    logger.error("push not queued; the platform will send it again", exc_info=exc)
+    return Response(503, content_types.APPLICATION_JSON, {"error": str(exc)}, headers={"Retry-After": "5"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,82 @@
+"""Action links in the case table: ``pk=LINK#<sha256 of the id>``, ``sk=LINK``; claimed with a conditional write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ..actions import ActionName
+from ..clock import iso_z
+from ..links import ActionLink
+from .clients import client
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+
+
+def _key(key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"LINK#{key}"}, "sk": {"S": "LINK"}}
+
+
+def _conditional(call: Any, **kwargs: Any) -> bool:
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+class LinkStore:
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.db = client("dynamodb")
+
+    def put(self, link: ActionLink) -> None:
+        doc = link.model_dump(mode="json", exclude_none=True)
+        values = {**doc, "pk": f"LINK#{link.key}", "sk": "LINK", "expires_at": iso_z(link.expires_at)}
+        item = {k: _SER.serialize(v) for k, v in values.items()}
+        self.db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def get(self, key: str) -> ActionLink | None:
+        got = self.db.get_item(TableName=self.table, Key=_key(key), ConsistentRead=True)
+        if "Item" not in got:
+            return None
+        item = {k: _DES.deserialize(v) for k, v in got["Item"].items() if k not in ("pk", "sk")}
+        return ActionLink.model_validate(item)
+
+    def claim(self, key: str, action: ActionName, at: datetime) -> bool:
+        """Mark the link used for ``action``; False when it was used already (by this request or another)."""
+        return _conditional(
+            self.db.update_item,
+            TableName=self.table,
+            Key=_key(key),
+            UpdateExpression="SET used_at = :t, used_action = :a",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at)",
+            ExpressionAttributeValues={":t": {"S": iso_z(at)}, ":a": {"S": action}},
+        )
+
+    def release(self, key: str, action: ActionName) -> None:
+        """Undo a claim whose action could not run yet (the workflow was not waiting for it)."""
+        _conditional(
+            self.db.update_item,
+            TableName=self.table,
+            Key=_key(key),
+            UpdateExpression="REMOVE used_at, used_action",
+            ConditionExpression="used_action = :a AND attribute_not_exists(#r)",
+            ExpressionAttributeNames={"#r": "result"},
+            ExpressionAttributeValues={":a": {"S": action}},
+        )
+
+    def settle(self, key: str, result: str) -> None:
+        self.db.update_item(
+            TableName=self.table,
+            Key=_key(key),
+            UpdateExpression="SET #r = :r",
+            ExpressionAttributeNames={"#r": "result"},
+            ExpressionAttributeValues={":r": {"S": result}},
+        )

@@ -1,0 +1,315 @@
+"""The poller against the real simulator (faults on), real SQS queues and DynamoDB tables on the local stack's
+AWS emulation, and the deployed poller function end to end."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from odr_adapter.clock import Clock
+from odr_adapter.data_access.feed_state import FeedState
+from odr_adapter.data_access.queues import Queue
+from odr_adapter.feed_client import FeedClient, PlatformError, PlatformUnavailable
+from odr_adapter.polling import PollReport, poll
+from odr_local.simulator import Simulator
+from odr_local.stack import LocalStack
+
+from .conftest import Invoker
+
+START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+
+
+def rec(complaint_id: str, at: datetime, revision: int = 1, **extra: Any) -> dict[str, Any]:
+    return {
+        "complaint_id": complaint_id,
+        "revision": revision,
+        "status": "submitted",
+        "updated_at": at.isoformat(),
+        **extra,
+    }
+
+
+@dataclass
+class Parts:
+    """A queue and a state table of the test's own, so runs do not see each other."""
+
+    sqs: Any
+    queue_url: str
+    table: str
+
+    @property
+    def queue(self) -> Queue:
+        return Queue(self.queue_url)
+
+    @property
+    def state(self) -> FeedState:
+        return FeedState(self.table)
+
+    def take(self) -> list[dict[str, Any]]:
+        """Every message queued since the last call (taken off the queue)."""
+        bodies: list[dict[str, Any]] = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=900)
+            if not got.get("Messages"):
+                return bodies
+            bodies += [json.loads(m["Body"]) for m in got["Messages"]]
+            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got["Messages"])]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+
+
+@pytest.fixture
+def parts(stack: LocalStack) -> Parts:
+    name = f"poller-test-{uuid.uuid4().hex[:8]}"
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    stack.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )
+    return Parts(sqs, url, name)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    simulator = Simulator(Clock.compressed(START, seconds_per_day=24))  # 1 real second = 1 simulated hour
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+def client(sim: Simulator, **kw: Any) -> FeedClient:
+    return FeedClient(sim.url, sim.token, **{"base_delay": 0.01, "max_delay": 0.05, "timeout": 2.0, **kw})
+
+
+def keys(bodies: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    return {(b["record"]["complaint_id"], b["record"]["revision"]) for b in bodies}
+
+
+def run(sim: Simulator, parts: Parts, page_size: int = 20, **kw: Any) -> PollReport:
+    owner = f"run-{uuid.uuid4().hex[:8]}"
+    return poll(client(sim, **kw), parts.queue, parts.state, sim.clock, owner, 30, page_size=page_size)
+
+
+def test_every_record_is_queued_with_every_fault_on(sim: Simulator, parts: Parts) -> None:
+    sim.faults.update(
+        seed=3,
+        error_rate=0.15,
+        throttle_rate=0.05,
+        retry_after_seconds=0,
+        drop_rate=0.1,
+        slow_rate=0.05,
+        slow_seconds=0.05,
+        duplicate_page_rate=0.2,
+        repeat_items_rate=0.3,
+        late_rate=0.2,
+        late_seconds=300,
+        stale_revision_rate=0.2,
+    )
+    t0 = sim.clock.now()
+    records = [rec(f"P-{n:010d}", t0 + timedelta(minutes=n)) for n in range(120)]  # over two simulated hours
+    records += [rec(f"P-{n:010d}", t0 + timedelta(minutes=n + 15), 2, status="withdrawn") for n in range(0, 120, 4)]
+    for record in records:
+        sim.publish(record)
+    newest = max(datetime.fromisoformat(r["updated_at"]) for r in records)
+    late = timedelta(seconds=sim.faults.late_seconds)
+    queued: list[dict[str, Any]] = []
+    cursors: list[datetime] = []
+    done, failed_runs, deadline = False, 0, time.monotonic() + 60
+    while not done and time.monotonic() < deadline:
+        after_last = sim.clock.now() > newest + late
+        try:
+            done = (
+                run(sim, parts, page_size=10, attempts=2).complete and after_last
+            )  # few retries: some runs fail midway
+        except PlatformUnavailable:
+            failed_runs += 1
+        queued += parts.take()
+        cursor = parts.state.read().updated_after
+        if cursor is None:
+            continue
+        cursors.append(cursor)
+        # Whatever was visible when a run began and is not newer than the cursor is queued, failed run or not.
+        behind = {
+            (r["complaint_id"], r["revision"])
+            for r in records
+            if datetime.fromisoformat(r["updated_at"]) <= cursor - late
+        }
+        assert behind <= keys(queued)
+    assert done and failed_runs > 0
+    assert keys(queued) == {(r["complaint_id"], r["revision"]) for r in records}  # every record at least once
+    assert {b["source"] for b in queued} == {"poll"}
+    assert len(queued) > len(records)  # the faults did serve some more than once
+    assert cursors == sorted(cursors) and cursors[-1] == newest
+    faults = sim.counters()["faults"]
+    kinds = {"error", "throttle", "drop", "slow", "duplicate_page", "repeat_items", "late", "stale_revision"}
+    assert kinds <= set(faults), faults
+
+
+def test_the_cursor_never_passes_a_record_that_was_not_queued(sim: Simulator, parts: Parts) -> None:
+    t0 = sim.clock.now() - timedelta(hours=1)
+    records = [rec(f"Q-{n:010d}", t0 + timedelta(minutes=n)) for n in range(30)]
+    records[14]["attachment_text"] = "x" * 5000  # larger than the queue takes (below)
+    for record in records:
+        sim.publish(record)
+    parts.sqs.set_queue_attributes(QueueUrl=parts.queue_url, Attributes={"MaximumMessageSize": "4096"})
+    with pytest.raises(ClientError):
+        run(sim, parts, page_size=10)  # page 2 was fetched, then could not be queued
+    checkpoint = parts.state.read()
+    assert keys(parts.take()) == {(r["complaint_id"], 1) for r in records[:10]}
+    assert checkpoint.updated_after == datetime.fromisoformat(records[9]["updated_at"])
+    # The queue is fixed (an operator raises the limit): the next run reads page 2 again, and on.
+    parts.sqs.set_queue_attributes(QueueUrl=parts.queue_url, Attributes={"MaximumMessageSize": "1048576"})
+    report = run(sim, parts, page_size=10)
+    assert report.complete and report.pages == 3
+    assert keys(parts.take()) == {(r["complaint_id"], 1) for r in records}  # page 1 again: it is in the overlap
+    assert parts.state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
+
+
+def test_a_long_run_does_not_carry_the_cursor_past_a_late_record(parts: Parts) -> None:
+    sim = Simulator(Clock.compressed(START, seconds_per_day=144))  # 1 real second = 10 simulated minutes
+    sim.start()
+    try:
+        now = sim.clock.now()
+        sim.publish(rec("A-00000001", now - timedelta(minutes=1)))
+        sim.publish(rec("A-00000002", now - timedelta(seconds=30)))
+        sim.faults.update(late_rate=1.0, late_seconds=300)
+        sim.publish(rec("A-0000LATE", now - timedelta(minutes=2)))  # committed late: shows 3 minutes from now
+        sim.faults.update(late_rate=0.0)
+        sim.publish(rec("A-00000003", now + timedelta(minutes=20)))
+        sim.faults.update(script=["ok", "slow"], slow_seconds=3.0)  # page 2 comes 30 simulated minutes later
+        first = run(sim, parts, page_size=1)
+        # The late record showed up meanwhile, but at a place in the order the run had already passed.
+        assert first.complete and keys(parts.take()) == {("A-00000001", 1), ("A-00000002", 1), ("A-00000003", 1)}
+        run(sim, parts, page_size=1)
+        assert ("A-0000LATE", 1) in keys(parts.take())  # the cursor stayed at the run's start, within reach
+    finally:
+        sim.stop()
+
+
+def test_new_duplicate_and_lag_are_counted_against_the_window(sim: Simulator, parts: Parts) -> None:
+    now = sim.clock.now()
+    for n in range(5):
+        sim.publish(rec(f"N-{n:010d}", now - timedelta(hours=2) + timedelta(minutes=n)))  # well before the overlap
+    for n in range(5, 8):
+        sim.publish(rec(f"N-{n:010d}", now - timedelta(minutes=3 - n % 5)))  # inside the overlap
+    first = run(sim, parts)
+    assert (first.seen, first.new, first.duplicate) == (8, 8, 0)
+    assert 60 < first.lag_seconds < 3600  # the newest record is a minute old (and the clock runs fast)
+    second = run(sim, parts)
+    assert (second.seen, second.new, second.duplicate) == (3, 0, 3)  # the overlap served them again
+    sim.publish(rec("N-0000000001", now - timedelta(minutes=1), 2))
+    sim.faults.update(stale_revision_rate=1.0)
+    third = run(sim, parts)
+    assert third.seen == 5 and third.new == 1 and third.duplicate == 4  # revision 2 new; revision 1 a stale copy
+
+
+def test_transient_faults_are_retried_with_backoff_and_retry_after(sim: Simulator) -> None:
+    sim.publish(rec("R-0000000001", START - timedelta(minutes=1)))
+    since = (START - timedelta(days=1)).isoformat()
+    sim.faults.update(script=["error", "drop", "slow"], slow_seconds=1.0)
+    feed = client(sim, timeout=0.3)
+    assert [r["complaint_id"] for r in feed.page(since, None)["items"]] == ["R-0000000001"]
+    assert feed.retries == 3  # 503, a dropped connection and a timeout
+
+    sim.faults.update(script=["throttle"], retry_after_seconds=1)
+    began = time.monotonic()
+    client(sim).page(since, None)
+    assert time.monotonic() - began >= 1.0  # Retry-After outweighs the short backoff
+
+    sim.faults.update(script=["throttle"], retry_after_seconds=120)
+    began = time.monotonic()
+    with pytest.raises(PlatformUnavailable, match="rate limited"):
+        client(sim).page(since, None)  # longer than a run can wait: left to the next run
+    assert time.monotonic() - began < 1.0
+
+    sim.faults.update(error_rate=1.0)
+    with pytest.raises(PlatformUnavailable):
+        client(sim, attempts=3).page(since, None)
+    with pytest.raises(PlatformError) as refused:
+        FeedClient(sim.url, "wrong-token").page(since, None)
+    assert refused.value.status == 401
+
+
+def test_only_one_run_at_a_time_holds_the_lease(sim: Simulator, parts: Parts) -> None:
+    sim.publish(rec("L-0000000001", START - timedelta(minutes=1)))
+    now = sim.clock.now()
+    assert parts.state.acquire("another-run", now, now + timedelta(hours=1))
+    assert run(sim, parts) == PollReport(held_elsewhere=True)
+    assert parts.take() == []
+    parts.state.release("another-run")
+
+    sim.faults.update(script=["slow"], slow_seconds=0.5)
+    results: list[PollReport] = []
+    first = threading.Thread(target=lambda: results.append(run(sim, parts)))
+    first.start()
+    time.sleep(0.2)  # the first run waits on its slow page, holding the lease
+    assert run(sim, parts) == PollReport(held_elsewhere=True)
+    first.join()
+    assert results[0].complete and results[0].seen == 1
+    later = sim.clock.now()
+    assert parts.state.acquire("next-run", later, later + timedelta(minutes=5))  # released at the end of the run
+    # A lease left by a run that died is taken over once expired.
+    expired = sim.clock.now() + timedelta(hours=2)
+    assert parts.state.acquire("after-expiry", expired, expired + timedelta(minutes=5))
+
+
+def test_the_poller_function_queues_the_feed_and_emits_metrics(
+    stack: LocalStack, invoke: Invoker, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = stack.clock.now()
+    ids = [f"IT-POLL-{uuid.uuid4().hex[:12]}" for _ in range(3)]
+    for n, complaint_id in enumerate(ids):
+        stack.simulator.publish(rec(complaint_id, now - timedelta(minutes=3 - n)))
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    ok, first = invoke("PollerFunction", scheduled)
+    assert ok and first["complete"] and first["new"] >= 3
+    metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    emf = metrics[-1]
+    values = {m["Name"]: emf[m["Name"]] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert set(values) == {"RecordsSeen", "RecordsNew", "RecordsDuplicate", "FeedLagSeconds"}
+    assert values["RecordsNew"] == [first["new"]] and values["RecordsSeen"] == [first["seen"]]
+    assert values["RecordsDuplicate"] == [first["duplicate"]] and values["FeedLagSeconds"] == [first["lag_seconds"]]
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OdrAdapter"
+
+    ok, second = invoke("PollerFunction", scheduled)  # the lease was released; the overlap serves them again
+    assert ok and second["new"] == 0 and second["duplicate"] >= 3
+    queued = take_intake(stack, set(ids))
+    assert sorted(b["record"]["complaint_id"] for b in queued) == sorted(ids * 2)
+    assert {b["source"] for b in queued} == {"poll"}
+
+
+def take_intake(stack: LocalStack, complaint_ids: set[str]) -> list[dict[str, Any]]:
+    """The intake queue's messages about these complaints; other tests' messages are put back."""
+    sqs, url = stack.client("sqs"), stack.deployment.ref("IntakeQueue")
+    mine: list[dict[str, Any]] = []
+    others: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        if not got:
+            break
+        for m in got:
+            body = json.loads(m["Body"])
+            if body.get("record", {}).get("complaint_id") in complaint_ids:
+                mine.append(body)
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            else:
+                others.append(m["ReceiptHandle"])
+    for handle in others:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return mine

@@ -1,0 +1,278 @@
+"""The counters function on real DynamoDB stream records (moto in-process): every change counted exactly once,
+however its batches are delivered, and the counters equal a recount of the cases."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from odr_adapter.counters import differences, recount
+from odr_adapter.data_access.cases import CaseStore
+from odr_adapter.data_access.clients import client
+from odr_adapter.data_access.directory import DirectoryStore
+from odr_adapter.data_access.stats import StatsStore, stats_store
+from odr_adapter.directory import District
+from odr_adapter.district_files import read_district
+from odr_local.template import ROOT, load_template
+from tests.unit.test_counters import Life, known_week
+
+REGION = "cn-north-1"
+
+
+@dataclass(frozen=True)
+class StatsAws:
+    cases_table: str
+    stats_table: str
+    directory_table: str
+    stream_arn: str
+
+    @property
+    def stats(self) -> StatsStore:
+        return StatsStore(self.stats_table)
+
+
+@contextmanager
+def stats_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatsAws]:
+    """The case table (with its stream), the statistics table and the directory, built from template.yaml on
+    moto in-process; names of their own, moto's shared state left alone (a local stack may be running)."""
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ODR_CLOCK", "POWERTOOLS_METRICS_DISABLED"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (
+        ("AWS_DEFAULT_REGION", REGION),
+        ("AWS_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("POWERTOOLS_TRACE_DISABLED", "true"),
+    ):
+        monkeypatch.setenv(name, value)
+    mock = mock_aws()
+    mock.start(reset=False)
+    client.cache_clear()
+    stats_store.cache_clear()
+    try:
+        resources = load_template()["Resources"]
+        prefix = f"stats-{uuid.uuid4().hex[:10]}"
+        db = boto3.client("dynamodb", region_name=REGION)
+        names = {}
+        for logical_id in ("CasesTable", "StatsTable", "DirectoryTable"):
+            props = resources[logical_id]["Properties"]
+            keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
+            names[logical_id] = f"{prefix}-{logical_id}"
+            db.create_table(
+                TableName=names[logical_id], BillingMode="PAY_PER_REQUEST", **{k: props[k] for k in keys if k in props}
+            )
+        stream = resources["CasesTable"]["Properties"]["StreamSpecification"]
+        got = db.update_table(TableName=names["CasesTable"], StreamSpecification={"StreamEnabled": True, **stream})
+        aws = StatsAws(
+            names["CasesTable"],
+            names["StatsTable"],
+            names["DirectoryTable"],
+            got["TableDescription"]["LatestStreamArn"],
+        )
+        monkeypatch.setenv("CASES_TABLE", aws.cases_table)
+        monkeypatch.setenv("STATS_TABLE", aws.stats_table)
+        monkeypatch.setenv("DIRECTORY_TABLE", aws.directory_table)
+        yield aws
+    finally:
+        client.cache_clear()
+        stats_store.cache_clear()
+        mock.stop(remove_data=False)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatsAws]:
+    with stats_aws(monkeypatch) as resources:
+        yield resources
+
+
+def load_handler(name: str) -> ModuleType:
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"stats_test_{name}_app", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Context:
+    function_name = "CountersFunction"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:CountersFunction"
+    memory_limit_in_mb = 512
+    aws_request_id = "test"
+    log_group_name = "/aws/lambda/CountersFunction"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def save(aws: StatsAws, lives: list[Life]) -> None:
+    """Write every version of every case, the cases' writes interleaved as they would be in production."""
+    store = CaseStore(aws.cases_table)
+    longest = max(len(life.versions) for life in lives)
+    for i in range(longest):
+        for life in lives:
+            if i < len(life.versions):
+                version = life.versions[i]
+                store.save(version, version.history[-1])
+
+
+def stream_records(aws: StatsAws) -> list[dict[str, Any]]:
+    """Every record of the case table's stream, shaped as Lambda delivers them."""
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    out = []
+    for shard in streams.describe_stream(StreamArn=aws.stream_arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=aws.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            got = streams.get_records(ShardIterator=iterator, Limit=1000)
+            if not got["Records"]:
+                break
+            out.extend(got["Records"])
+            iterator = got.get("NextShardIterator")
+    for record in out:
+        record["eventSourceARN"] = aws.stream_arn
+        created = record["dynamodb"]["ApproximateCreationDateTime"]
+        record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
+    return json.loads(json.dumps(out))  # what crosses the Lambda boundary is JSON
+
+
+Deliver = Callable[[list[dict[str, Any]]], dict[str, int]]
+
+
+def deliverer() -> Deliver:
+    """Delivers stream records to the real counters handler, as Lambda's event source mapping does."""
+    module = load_handler("counters")
+
+    def call(records: list[dict[str, Any]]) -> dict[str, int]:
+        result: dict[str, int] = module.handler({"Records": records}, Context())
+        return result
+
+    return call
+
+
+@pytest.fixture
+def deliver(aws: StatsAws) -> Deliver:
+    return deliverer()
+
+
+def in_batches(records: list[dict[str, Any]], size: int = 100) -> list[list[dict[str, Any]]]:
+    return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+def assert_counters_equal_a_recount(aws: StatsAws, lives: list[Life]) -> None:
+    assert differences(recount(life.case for life in lives).items, aws.stats.everything()) == []
+
+
+def test_every_change_is_counted_once_and_the_counters_equal_a_recount(aws: StatsAws, deliver: Deliver) -> None:
+    lives = known_week()
+    save(aws, lives)
+    records = stream_records(aws)
+    assert len(records) == sum(len(life.versions) for life in lives)
+    results = [deliver(batch) for batch in in_batches(records, 10)]
+    applied = sum(r["applied"] for r in results)
+    assert applied + sum(r["no_change"] for r in results) == len(records)
+    assert sum(r["duplicates"] for r in results) == 0
+    assert_counters_equal_a_recount(aws, lives)
+    # One marker per counted change, each with its expiry.
+    markers = boto3.client("dynamodb", region_name=REGION).scan(
+        TableName=aws.stats_table,
+        FilterExpression="begins_with(pk, :m)",
+        ExpressionAttributeValues={":m": {"S": "APPLIED#"}},
+    )["Items"]
+    assert len(markers) == applied and all(int(m["expires_at"]["N"]) > 0 for m in markers)
+
+
+def test_a_redelivered_batch_counts_nothing_twice(aws: StatsAws, deliver: Deliver) -> None:
+    lives = known_week()
+    save(aws, lives)
+    records = stream_records(aws)
+    first = deliver(records)
+    counted = aws.stats.everything()
+    again = deliver(records)
+    assert again == {"applied": 0, "duplicates": first["applied"], "no_change": first["no_change"]}
+    assert aws.stats.everything() == counted
+    assert_counters_equal_a_recount(aws, lives)
+
+
+def test_a_batch_that_failed_halfway_is_delivered_again_without_double_counting(
+    aws: StatsAws, deliver: Deliver
+) -> None:
+    lives = known_week()
+    save(aws, lives)
+    records = stream_records(aws)
+    poison = json.loads(json.dumps(records[40]))
+    del poison["dynamodb"]["NewImage"]["registered_at"]  # a case image the domain cannot read
+    with pytest.raises(ValueError, match="registered_at"):
+        deliver([*records[:40], poison, *records[40:]])
+    partial = aws.stats.everything()
+    assert partial and differences(recount(life.case for life in lives).items, partial)  # 40 counted, not more
+    # Lambda splits the failed batch (BisectBatchOnFunctionError): the halves come again, the poison alone fails.
+    deliver(records[:40])
+    deliver(records[40:])
+    with pytest.raises(ValueError):
+        deliver([poison])
+    assert_counters_equal_a_recount(aws, lives)
+
+
+def test_other_items_of_the_case_table_are_not_counted(aws: StatsAws, deliver: Deliver) -> None:
+    db = boto3.client("dynamodb", region_name=REGION)
+    for pk, sk in (("FEED", "CURSOR"), ("QUARANTINE", "abc123"), ("LINK#x1", "LINK")):
+        db.put_item(TableName=aws.cases_table, Item={"pk": {"S": pk}, "sk": {"S": sk}, "n": {"N": "1"}})
+    lives = known_week()[:1]
+    save(aws, lives)
+    result = deliver(stream_records(aws))
+    assert result["applied"] + result["no_change"] == len(lives[0].versions)
+    assert_counters_equal_a_recount(aws, lives)
+
+
+def test_the_counters_publish_how_many_cases_are_in_each_status(
+    aws: StatsAws, deliver: Deliver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lives = known_week()
+    open_one = Life.received("still-open", datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    save(aws, [*lives, open_one])
+    capsys.readouterr()
+    deliver(stream_records(aws))
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"CasesInStatus"' in line]
+    by_status = {m["status"]: m["CasesInStatus"][0] for m in emitted}
+    assert by_status == {"received": 1.0, "dispatched": 0.0, "accepted": 0.0, "under_review": 0.0, "closed": 7.0}
+    assert {m["service"] for m in emitted} == {"counters"}
+    assert emitted[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OdrAdapter"
+
+
+def sample_district() -> District:
+    return read_district(ROOT / "data" / "district")
+
+
+def seed_directory(aws: StatsAws, district: District) -> None:
+    DirectoryStore(aws.directory_table).replace(district)
+
+
+def counted_week(aws: StatsAws, deliver: Deliver) -> list[Life]:
+    """The known week written, streamed and counted by the real function (for the API and CLI tests)."""
+    lives = known_week()
+    save(aws, lives)
+    deliver(stream_records(aws))
+    return lives
+
+
+def test_the_sample_event_is_a_change_the_function_counts(aws: StatsAws, deliver: Deliver) -> None:
+    """events/counters.json (for ``sam local invoke``) is a case closing as settled."""
+    records = json.loads((ROOT / "events" / "counters.json").read_text(encoding="utf-8"))["Records"]
+    assert deliver(records) == {"applied": 1, "duplicates": 0, "no_change": 0}
+    assert deliver(records) == {"applied": 0, "duplicates": 1, "no_change": 0}
+    assert aws.stats.read("ALL", "D#2026-12-03", "D#2026-12-03")[0].values["settled"] == 1
