@@ -56,7 +56,7 @@ class LambdaContext:
     def __init__(self, fn: LocalFunction) -> None:
         self.function_name = fn.name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{fn.name}"
+        self.invoked_function_arn = f"arn:aws-cn:lambda:cn-north-1:123456789012:function:{fn.name}"
         self.memory_limit_in_mb = 512
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{fn.name}"

@@ -41,7 +41,6 @@ class Timing(_Strict):
     """Simulated days after a wait starts at which the actor acts."""
 
     accept_after_days: float = 0.4
-    late_margin_days: float = 0.3
     result_after_days: float = 1.5
     review_after_days: float = 0.3
     withdraw_after_days: float = 0.2

@@ -66,7 +66,11 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, outbox: Outbo
         return action_page(case, link, svc.directory.district(), now, errors=errors, values=form, status=400)
     if not outbox.links.claim(link.key, chosen, now):
         return _claimed_before(link, case, chosen, actor, svc, outbox)
-    outcome = act(case.complaint_id, chosen, actor, payload, "link", svc, outbox)
+    try:
+        outcome = act(case.complaint_id, chosen, actor, payload, "link", svc, outbox)
+    except Exception:
+        outbox.links.release(link.key, chosen)  # nothing happened: the person may submit again
+        raise
     if outcome.status == "not_ready":
         outbox.links.release(link.key, chosen)
         return notice(
