@@ -17,6 +17,7 @@ def _quiet_handlers(log_path: Path) -> None:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout = log_path.open("w", encoding="utf-8")
     logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
+    logging.captureWarnings(True)  # library warnings (e.g. Powertools' empty metrics) go to the log file too
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
 
