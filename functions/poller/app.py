@@ -4,12 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
+from odr_adapter.data_access.secrets import secret
 from odr_adapter.feed_client import FeedClient
 from odr_adapter.polling import poll
 from odr_adapter.settings import Settings
@@ -25,7 +25,7 @@ SAFETY_SECONDS = 20  # stop fetching pages this long before the Lambda timeout
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    token = str(parameters.get_secret(settings.feed_token_secret, max_age=300))
+    token = secret(settings.feed_token_secret)
     feed = FeedClient(settings.feed_base_url, token)
     budget = context.get_remaining_time_in_millis() / 1000 - SAFETY_SECONDS
     report = poll(

@@ -5,12 +5,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.data_access.secrets import secret
 from odr_adapter.feed_client import FeedClient
 from odr_adapter.report_back import send_report
 from odr_adapter.settings import Settings
@@ -24,7 +24,7 @@ settings = Settings.from_env()
 
 def record_handler(record: SQSRecord) -> int:
     report = json.loads(record.body)
-    token = str(parameters.get_secret(settings.feed_token_secret, max_age=300))
+    token = secret(settings.feed_token_secret)
     try:
         status = send_report(report, FeedClient(settings.feed_base_url, token, attempts=2))
     except Exception:

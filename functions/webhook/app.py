@@ -6,11 +6,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.queues import Queue
+from odr_adapter.data_access.secrets import secret
 from odr_adapter.settings import Settings
 from odr_adapter.webhook import NotQueued, PushRejected, accept_push
 
@@ -29,9 +29,9 @@ def _raw_body() -> bytes:
 
 @app.post("/feed/complaints")
 def receive() -> Response:
-    secret = str(parameters.get_secret(settings.webhook_secret, max_age=300))
+    signing_secret = secret(settings.webhook_secret)
     accepted = accept_push(
-        app.current_event.headers, _raw_body(), secret, Queue(settings.intake_queue_url), Clock.from_env()
+        app.current_event.headers, _raw_body(), signing_secret, Queue(settings.intake_queue_url), Clock.from_env()
     )
     logger.info("push queued", extra={"accepted": accepted})
     return Response(202, content_types.APPLICATION_JSON, {"accepted": accepted})
