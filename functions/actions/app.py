@@ -53,12 +53,15 @@ def open_page(link_id: str) -> Response[str]:
 @app.post("/l/<link_id>", tags=PAGES, summary="Submit an action page's form", responses={200: HTML, 409: HTML})
 def submit_page(
     link_id: str,
-    action: Annotated[str, Form(description="accept, decline, report, approve or send_back")] = "",
+    action: Annotated[str, Form(description="accept, decline, report, approve, send_back or confirm_screening")] = "",
     settled: Annotated[str, Form(description="report: yes or no")] = "",
     recovered_amount: Annotated[str, Form(description="report: yuan recovered, e.g. 199.00")] = "",
     not_settled_reason: Annotated[str, Form(description="report: why it was not settled")] = "",
     summary: Annotated[str, Form(description="report: what was done (处理经过)")] = "",
     comment: Annotated[str, Form(description="approve / send_back: the station's comment")] = "",
+    decision: Annotated[str, Form(description="confirm_screening: accept, regular or refuse")] = "",
+    refusal_reason: Annotated[str, Form(description="confirm_screening: the refusal ground's code")] = "",
+    reason: Annotated[str, Form(description="confirm_screening: the station's reason")] = "",
 ) -> Response[str]:
     form = {
         "action": action,
@@ -67,6 +70,9 @@ def submit_page(
         "not_settled_reason": not_settled_reason,
         "summary": summary,
         "comment": comment,
+        "decision": decision,
+        "refusal_reason": refusal_reason,
+        "reason": reason,
     }
     return _html(submit_link(link_id, form, services(), outbox()))
 

@@ -69,7 +69,16 @@ class Actor:
                 self.done.add("withdraw")
                 run.withdraw(case)
                 return
-        if pending.phase == "acceptance":
+        if pending.phase == "screening":
+            if b.screening == "never" or now < since + timedelta(days=t.review_after_days):
+                return
+            fields = {
+                "accept": {"decision": "accept"},
+                "regular": {"decision": "regular", "reason": "涉及线下服务,宜由监管所常规处理"},
+                "refuse": {"decision": "refuse", "refusal_reason": "handled_elsewhere", "reason": "已由消保委调解"},
+            }[b.screening]
+            self._once(run, case, "confirm_screening", fields, key="screening")
+        elif pending.phase == "acceptance":
             if b.accept == "never":
                 return
             if now >= since + timedelta(days=t.accept_after_days):
@@ -105,7 +114,7 @@ class Actor:
 
     def _page(self, run: ScenarioRun, case: Case, action: str) -> Seen | None:
         """The newest page, among the links this person received, that offers ``action`` on this case."""
-        role = "station" if action in ("approve", "send_back") else "enterprise"
+        role = "station" if action in ("approve", "send_back", "confirm_screening") else "enterprise"
         if run.stack.endpoint not in Actor.districts:
             Actor.districts[run.stack.endpoint] = run.stack.district  # the directory does not change in a run
         district = Actor.districts[run.stack.endpoint]
@@ -140,7 +149,13 @@ class Actor:
             self.used.add(page.url)
 
 
-_PHASE_OF = {"accept": "acceptance", "decline": "acceptance", "report": "resolution", "approve": "review"}
+_PHASE_OF = {
+    "accept": "acceptance",
+    "decline": "acceptance",
+    "report": "resolution",
+    "approve": "review",
+    "confirm_screening": "screening",
+}
 
 
 def _mentions(message: Delivered, case: Case, action: str) -> bool:
@@ -285,7 +300,12 @@ class ScenarioRun:
 
 def run_scenario(path: Path, result_path: Path | None = None, out: TextIO = sys.stdout) -> dict[str, Any]:
     scenario = Scenario.load(path)
-    stack = LocalStack(scenario.start, scenario.seconds_per_day, policies=scenario.deadline_policies).start()
+    stack = LocalStack(
+        scenario.start,
+        scenario.seconds_per_day,
+        policies=scenario.deadline_policies,
+        manual_screening=scenario.manual_screening,
+    ).start()
     try:
         print(
             f"local stack up: AWS emulation {stack.endpoint}, API {stack.api.url}, "

@@ -35,6 +35,7 @@ class Behaviour(_Strict):
     recovered: str = "full"  # full | half | none | a decimal amount
     station: Literal["approve", "send_back_once", "never"] = "approve"
     withdraw: Literal["no", "while_waiting_acceptance", "while_waiting_result"] = "no"
+    screening: Literal["accept", "regular", "refuse", "never"] = "accept"  # stations that screen by hand
 
 
 class Timing(_Strict):
@@ -63,6 +64,7 @@ class Scenario(_Strict):
     timing: Timing = Timing()
     deadline_policies: DeadlinePolicies | None = None
     feed: FeedOptions = FeedOptions()
+    manual_screening: list[str] = Field(default_factory=list)  # codes of the stations that screen by hand
     max_days: float = 20.0
     path: Path | None = Field(default=None, exclude=True)
 

@@ -53,6 +53,7 @@ class LocalStack:
     port: int = 0
     district_dir: Path = DISTRICT_DIR
     policies: DeadlinePolicies | None = None
+    manual_screening: list[str] = field(default_factory=list)  # stations that confirm screening by hand
     deployment: Deployment = field(init=False)
     clock: Clock = field(init=False)
 
@@ -116,7 +117,10 @@ class LocalStack:
         self.deployment = deployer.deploy()
         self._export_function_environment()
         self.client("ses", SES_REGION).verify_domain_identity(Domain="jinshan.example.gov.cn")
-        self.directory.replace(read_district(self.district_dir))
+        district = read_district(self.district_dir)
+        for station in district.stations:
+            station.manual_screening = station.code in self.manual_screening
+        self.directory.replace(district)
         if self.policies:
             self.directory.save_policies(self.policies)
         lambda_client, sqs, streams = clients(self.endpoint, REGION)

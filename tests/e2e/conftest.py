@@ -49,7 +49,12 @@ class PathsRun:
 def _run(scenario_file: str) -> Iterator[PathsRun]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     scenario = Scenario.load(HERE / scenario_file)
-    stack = LocalStack(scenario.start, scenario.seconds_per_day, policies=scenario.deadline_policies).start()
+    stack = LocalStack(
+        scenario.start,
+        scenario.seconds_per_day,
+        policies=scenario.deadline_policies,
+        manual_screening=scenario.manual_screening,
+    ).start()
     out = io.StringIO()
     try:
         result = ScenarioRun(scenario, stack, out).run()
@@ -68,3 +73,9 @@ def paths() -> Iterator[PathsRun]:
 def working_days() -> Iterator[PathsRun]:
     """A complaint registered on 2026-12-30 under a working-day policy (working_days.yaml)."""
     yield from _run("working_days.yaml")
+
+
+@pytest.fixture(scope="module")
+def screening() -> Iterator[PathsRun]:
+    """A station that screens by hand (screening.yaml)."""
+    yield from _run("screening.yaml")

@@ -72,7 +72,12 @@ def counted() -> Iterator[CountedRun]:
     scenario = Scenario.load(HERE / "counters.yaml")
     scenario.complaints.seed = seed
     forget_previous_stacks()
-    stack = LocalStack(scenario.start, scenario.seconds_per_day, policies=scenario.deadline_policies).start()
+    stack = LocalStack(
+        scenario.start,
+        scenario.seconds_per_day,
+        policies=scenario.deadline_policies,
+        manual_screening=scenario.manual_screening,
+    ).start()
     try:
         ScenarioRun(scenario, stack, io.StringIO()).run()
         cases = list(scan_cases(stack.deployment.ref("CasesTable")))

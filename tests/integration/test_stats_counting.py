@@ -249,7 +249,14 @@ def test_the_counters_publish_how_many_cases_are_in_each_status(
     deliver(stream_records(aws))
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"CasesInStatus"' in line]
     by_status = {m["status"]: m["CasesInStatus"][0] for m in emitted}
-    assert by_status == {"received": 1.0, "dispatched": 0.0, "accepted": 0.0, "under_review": 0.0, "closed": 7.0}
+    assert by_status == {
+        "received": 1.0,
+        "screening": 0.0,
+        "dispatched": 0.0,
+        "accepted": 0.0,
+        "under_review": 0.0,
+        "closed": 7.0,
+    }
     assert {m["service"] for m in emitted} == {"counters"}
     assert emitted[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OdrAdapter"
 

@@ -402,3 +402,20 @@ def test_holiday_tables_in_a_policies_document_hold_days_of_their_year() -> None
     document = {"holiday_tables": [{"year": 2027, "holidays": ["2028-01-01"]}]}
     _, found = parse_policies(document, DeadlinePolicies())
     assert problems_of(found) == ["file, holiday_tables.2027: 2028-01-01 is not in 2027"]
+
+
+def test_a_station_can_be_set_to_screen_by_hand(tmp_path) -> None:
+    from odr_adapter.directory_import import parse_stations
+    from odr_adapter.district_files import read_table
+
+    text = (
+        "station_code,station_name,division_codes,reviewer_name,reviewer_email,reviewer_mobile,manual_screening\n"
+        "JS-ZJ,朱泾市场监管所,310116101,李强,zhujing.station@example.com,13800000102,是\n"
+        "JS-INTAKE,受理窗口,,赵敏,intake.desk@example.com,13800000100,\n"
+        "JS-FJ,枫泾市场监管所,310116102,张丽,fengjing.station@example.com,13800000103,maybe\n"
+    )
+    path = tmp_path / "stations.csv"
+    path.write_text(text, encoding="utf-8")
+    stations, problems = parse_stations(read_table(path), "310116", "JS-INTAKE")
+    assert [(p.line, p.column) for p in problems] == [(4, "manual_screening")]
+    assert {s.code: s.manual_screening for s in stations} == {"JS-ZJ": True, "JS-INTAKE": False}

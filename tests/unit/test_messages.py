@@ -35,7 +35,9 @@ def _case(example: Callable[[str], dict[str, Any]], now: datetime) -> Case:
         execution_name="case-x",
         station_code="JS-ZJ",
         enterprise=EnterpriseRef(uscc="91310116MA1JK7Q26H", name="上海金枫云购电子商务有限公司", enterprise_class="A"),
-        deadlines={p: compute_deadline(p, now, "A", policies) for p in ("acceptance", "resolution", "review")},
+        deadlines={
+            p: compute_deadline(p, now, "A", policies) for p in ("screening", "acceptance", "resolution", "review")
+        },
         feedback=Feedback(settled=True, recovered_amount=Decimal("199.00"), summary="已退款", reported_at=now),
         review_comment="请补充退款凭证",
         overdue_phase="acceptance",
@@ -62,7 +64,7 @@ def test_every_sms_fits_one_segment_with_its_link(
     message = render(template, context(late_in_december, district, link, {"failed_message": "新投诉派发通知"}))
     assert len(message.sms) <= SMS_SEGMENT, message.sms
     assert message.sms.startswith("【金山ODR】")
-    if template in ("dispatched", "accepted", "reminder", "sent_back", "review", "review_reminder"):
+    if template in ("dispatched", "accepted", "reminder", "sent_back", "review", "review_reminder", "screening"):
         assert link in message.sms and link in message.email
     else:
         assert "http" not in message.sms

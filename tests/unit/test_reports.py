@@ -96,7 +96,10 @@ def test_the_text_table_aligns_chinese_labels() -> None:
     assert lines[1].startswith("A类 大型综合类电商") and lines[1].endswith("199.00")
     assert "合计" in lines[4] and lines[4].endswith("1498.00")
     assert len({width(line) for line in lines[:5]}) == 1
-    assert "当前案件状态: 已登记待分流 0, 待企业受理 0, 企业办理中 0, 待监管所审核 0, 已办结 7" in lines
+    assert (
+        "当前案件状态: 已登记待分流 0, 待监管所受理审查 0, 待企业受理 0, 企业办理中 0, 待监管所审核 0, 已办结 7"
+        in lines
+    )
 
 
 def test_the_html_report_is_self_contained_with_three_charts(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ EVENT_OF: dict[ActionName, str] = {
     "report": "result_reported",
     "approve": "approved",
     "send_back": "sent_back",
+    "confirm_screening": "screening_confirmed",
 }
 # The events after which an action is due again: a result is reported again after a send-back.
 _ROUND_STARTS: dict[ActionName, tuple[str, ...]] = {"report": ("sent_back",), "send_back": ("result_reported",)}

@@ -16,9 +16,10 @@ from .case import MAX_SEND_BACKS, Case, Feedback, InvalidAction, PendingWait, tr
 from .deadlines import compute_deadline
 from .ports import Services, TokenGone
 from .retry import on_stale
+from .screening import RefusalReason
 from .steps import load, timer_seconds
 
-ActionName = Literal["accept", "decline", "report", "approve", "send_back"]
+ActionName = Literal["accept", "decline", "report", "approve", "send_back", "confirm_screening"]
 
 
 class DeadlinePassed(InvalidAction):
@@ -44,6 +45,24 @@ class ResultReport(BaseModel):
         return self
 
 
+class ScreeningConfirmation(BaseModel):
+    """The station's screening by hand: accept (route as the rules say), refuse (不予受理), or regular handling."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    decision: Literal["accept", "refuse", "regular"]
+    refusal_reason: RefusalReason | None = None
+    reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _refusal_explained(self) -> ScreeningConfirmation:
+        if self.decision == "refuse" and (self.refusal_reason is None or not self.reason.strip()):
+            raise ValueError("a refusal needs refusal_reason and the reason")
+        if self.decision == "regular" and not self.reason.strip():
+            raise ValueError("regular handling needs the reason")
+        return self
+
+
 class Review(BaseModel):
     model_config = ConfigDict(hide_input_in_errors=True)
 
@@ -57,6 +76,7 @@ _EXPECTS: dict[str, tuple[str, str, str]] = {
     "report": ("accepted", "under_review", "result_reported"),
     "approve": ("under_review", "under_review", "approved"),
     "send_back": ("under_review", "accepted", "sent_back"),
+    "confirm_screening": ("screening", "screening", "screening_confirmed"),
 }
 _DONE_AFTER: dict[str, tuple[str, ...]] = {
     "accept": ("accepted", "under_review"),
@@ -68,7 +88,8 @@ def perform(complaint_id: str, action: ActionName, actor: str, payload: dict[str
     """Apply ``action`` and end the wait it answers; raises InvalidAction (a 4xx) when not allowed."""
     report = ResultReport.model_validate(payload) if action == "report" else None
     review = Review.model_validate(payload) if action in ("approve", "send_back") else None
-    return on_stale(lambda: _perform(complaint_id, action, actor, report, review, svc))
+    screening = ScreeningConfirmation.model_validate(payload) if action == "confirm_screening" else None
+    return on_stale(lambda: _perform(complaint_id, action, actor, report, review, svc, screening))
 
 
 def _perform(
@@ -78,6 +99,7 @@ def _perform(
     report: ResultReport | None,
     review: Review | None,
     svc: Services,
+    screening: ScreeningConfirmation | None = None,
 ) -> Case:
     case = load(complaint_id, svc)
     needs, after, event = _EXPECTS[action]
@@ -120,6 +142,9 @@ def _perform(
         detail = {"comment": review.comment if review else None}
     if action == "decline":
         changes.pop("status")  # the workflow closes it as returned
+    if screening is not None:
+        changes["screening_confirmation"] = screening.model_dump()
+        detail = screening.model_dump()
     changes["deadlines"] = deadlines
     updated, history = transition(case, event, actor, now, **changes, detail=detail)
     svc.cases.save(updated, history)

@@ -15,10 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .deadlines import Deadline, Phase
 
-Status = Literal["received", "dispatched", "accepted", "under_review", "closed"]
+Status = Literal["received", "screening", "dispatched", "accepted", "under_review", "closed"]
 Outcome = Literal["settled", "not_settled", "withdrawn", "returned", "rejected"]
-OPEN_STATUSES = ("received", "dispatched", "accepted", "under_review")
+OPEN_STATUSES = ("received", "screening", "dispatched", "accepted", "under_review")
 WAIT_PHASE: dict[str, Phase] = {
+    "screening": "screening",
     "dispatched": "acceptance",
     "accepted": "resolution",
     "under_review": "review",
@@ -103,6 +104,9 @@ class Case(_Private):
     overdue: bool = False
     overdue_phase: str | None = None
     withdraw_requested: bool = False
+    screening_proposal: str | None = None  # the automatic decision a station screening by hand confirms or changes
+    screening_confirmation: dict[str, Any] | None = None
+    screening_overdue: bool = False
     calendar_fallback: bool = False
     recovered_amount: Decimal | None = None
     closed_at: datetime | None = None

@@ -19,9 +19,10 @@ from pydantic import BaseModel, Field
 
 from .clock import SHANGHAI
 
-Phase = Literal["acceptance", "resolution", "review", "rework"]
+Phase = Literal["screening", "acceptance", "resolution", "review", "rework"]
 DayKind = Literal["natural", "working"]
 PHASE_NAMES: dict[str, str] = {
+    "screening": "受理审查",
     "acceptance": "受理",
     "resolution": "办理反馈",
     "review": "审核办结",
@@ -52,6 +53,7 @@ class DeadlinePolicies(BaseModel):
             "resolution": Policy(days=7),
             "review": Policy(days=2),
             "rework": Policy(days=2),
+            "screening": Policy(days=1),
         }
     )
     by_class: dict[str, dict[Phase, Policy]] = Field(default_factory=dict)

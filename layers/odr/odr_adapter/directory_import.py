@@ -31,6 +31,18 @@ STATION_COLUMNS = (
     "reviewer_email",
     "reviewer_mobile",
 )
+# Optional stations column: the station's responsible person confirms each screening by hand.
+MANUAL_SCREENING = {
+    "": False,
+    "no": False,
+    "否": False,
+    "false": False,
+    "0": False,
+    "yes": True,
+    "是": True,
+    "true": True,
+    "1": True,
+}
 DIRECTORY_COLUMNS = (
     "uscc",
     "enterprise_name",
@@ -211,7 +223,7 @@ def parse_stations(
     table: Table, county_code: str, intake_station_code: str
 ) -> tuple[list[Station], list[ImportProblem]]:
     """Stations of a stations file; every township code belongs to at most one station of this county."""
-    header = check_header(table, STATION_COLUMNS)
+    header = check_header(table, STATION_COLUMNS, optional=("manual_screening",))
     if header:
         return [], header
     p = _Problems()
@@ -242,6 +254,9 @@ def parse_stations(
         mobile = _mobile(p, row, "reviewer_mobile")
         if not row.values.get("reviewer_email") and not row.values.get("reviewer_mobile"):
             p.add(row, "reviewer_email", "the reviewer needs an e-mail or a mobile number (both are empty)")
+        manual = row.values.get("manual_screening", "").strip().lower()
+        if manual not in MANUAL_SCREENING:
+            p.add(row, "manual_screening", "use yes/no (是/否) or leave it empty (no)")
         if len(p.found) == before and code and name and reviewer:
             stations.append(
                 Station(
@@ -251,6 +266,7 @@ def parse_stations(
                     reviewer_name=reviewer,
                     reviewer_email=email,
                     reviewer_mobile=mobile,
+                    manual_screening=MANUAL_SCREENING.get(manual, False),
                 )
             )
     if intake_station_code not in codes:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .acting import Outcome, act, note
-from .actions import ActionName, ResultReport, Review
+from .actions import ActionName, ResultReport, Review, ScreeningConfirmation
 from .case import Case
 from .clock import local
 from .links import ActionLink, find, link_url, recipient_of
@@ -113,12 +113,26 @@ def _payload(action: ActionName, form: dict[str, str]) -> tuple[dict[str, Any], 
             "summary": (form.get("summary") or "").strip(),
             "not_settled_reason": (form.get("not_settled_reason") or "").strip() or None,
         }
-        model: type[ResultReport] | type[Review] = ResultReport
+        model: type[ResultReport] | type[Review] | type[ScreeningConfirmation] = ResultReport
     elif action in ("approve", "send_back"):
         payload = {"comment": (form.get("comment") or "").strip() or None}
         if action == "send_back" and not payload["comment"]:
             return {}, {"comment": "退回时请填写意见,企业将据此重新处理"}
         model = Review
+    elif action == "confirm_screening":
+        decision = form.get("decision", "")
+        if decision not in ("accept", "refuse", "regular"):
+            return {}, {"decision": "请选择审查结论"}
+        payload = {
+            "decision": decision,
+            "refusal_reason": form.get("refusal_reason") or None,
+            "reason": (form.get("reason") or "").strip(),
+        }
+        if decision != "accept" and not payload["reason"]:
+            return {}, {"reason": "不予受理或转常规处理时请填写理由"}
+        if decision == "refuse" and not payload["refusal_reason"]:
+            return {}, {"refusal_reason": "请选择不予受理的依据"}
+        model = ScreeningConfirmation
     else:
         return {}, {}
     try:
@@ -167,6 +181,7 @@ def _answer(action: ActionName, outcome: Outcome, outbox: Outbox) -> Page:
         "report": "处理结果已提交,等待市场监管所审核。",
         "approve": "已同意办结,结果将报送12315平台。",
         "send_back": "已退回企业重新处理,企业将收到通知。",
+        "confirm_screening": "审查结论已提交,案件将按结论分派或处理。",
     }[action]
     next_url = link_url(outbox.base_url, outcome.next_link_id) if outcome.next_link_id else None
     return notice(200, title, done, tone="ok", case=case, next_url=next_url)

@@ -19,14 +19,20 @@ from pydantic import BaseModel
 from .actions import ActionName
 from .case import Case
 
-LinkPhase = Literal["acceptance", "resolution", "review"]
+LinkPhase = Literal["screening", "acceptance", "resolution", "review"]
 Role = Literal["enterprise", "station"]
 PHASE_ACTIONS: dict[LinkPhase, tuple[ActionName, ...]] = {
     "acceptance": ("accept", "decline"),
     "resolution": ("report",),
     "review": ("approve", "send_back"),
+    "screening": ("confirm_screening",),
 }
-PHASE_ROLE: dict[LinkPhase, Role] = {"acceptance": "enterprise", "resolution": "enterprise", "review": "station"}
+PHASE_ROLE: dict[LinkPhase, Role] = {
+    "screening": "station",
+    "acceptance": "enterprise",
+    "resolution": "enterprise",
+    "review": "station",
+}
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 

@@ -32,6 +32,7 @@ Template = Literal[
     "review_reminder",
     "overdue_station",
     "undeliverable",
+    "screening",
 ]
 SMS_SEGMENT = 70
 CATEGORY_NAMES = {
@@ -67,6 +68,7 @@ SPECS: dict[Template, Spec] = {
     "review_reminder": Spec("station", "review"),
     "overdue_station": Spec("station"),
     "undeliverable": Spec("station"),
+    "screening": Spec("station", "screening"),
 }
 
 
@@ -117,6 +119,11 @@ def context(case: Case, district: District, link: str, extra: dict[str, Any] | N
         "due_short": deadline_text(due.due_at if due else None, short=True),
         "acceptance_due": deadline_text(_due(case, "acceptance")),
         "acceptance_due_short": deadline_text(_due(case, "acceptance"), short=True),
+        "screening_due": deadline_text(_due(case, "screening")),
+        "screening_due_short": deadline_text(_due(case, "screening"), short=True),
+        "proposal": {"rejected": "不予受理", "returned": "转常规处理", "odr": "分派ODR企业"}.get(
+            case.screening_proposal or "", "—"
+        ),
         "review_due": deadline_text(_due(case, "review")),
         "review_due_short": deadline_text(_due(case, "review"), short=True),
         "resolution_due": deadline_text(_due(case, "resolution")),

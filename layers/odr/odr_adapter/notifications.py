@@ -23,7 +23,7 @@ from .ports import Services
 from .retry import on_stale
 from .steps import load
 
-Kind = Literal["dispatched", "withdrawn", "overdue", "regular", "review", "sent_back"]
+Kind = Literal["dispatched", "withdrawn", "overdue", "regular", "review", "sent_back", "screening"]
 KIND_TEMPLATES: dict[Kind, tuple[Template, ...]] = {
     "dispatched": ("dispatched",),
     "withdrawn": ("withdrawn",),
@@ -31,6 +31,7 @@ KIND_TEMPLATES: dict[Kind, tuple[Template, ...]] = {
     "overdue": ("overdue", "overdue_station"),
     "regular": ("regular",),
     "review": ("review",),
+    "screening": ("screening",),
 }
 RECORDED = ("notified", "notification_failed")
 

@@ -34,11 +34,14 @@ ACTION_NAMES: dict[str, str] = {
     "report": "反馈处理结果",
     "approve": "同意办结",
     "send_back": "退回重办",
+    "confirm_screening": "确认受理审查",
 }
-PAGE_TITLES = {"acceptance": "受理投诉", "resolution": "反馈处理结果", "review": "审核办结"}
+PAGE_TITLES = {"screening": "受理审查", "acceptance": "受理投诉", "resolution": "反馈处理结果", "review": "审核办结"}
 EVENT_NAMES = {
     "received": "收到投诉",
     "execution_started": "开始处理",
+    "screening_requested": "待监管所受理审查",
+    "screening_confirmed": "监管所审查结论",
     "dispatched": "派发企业",
     "routed_regular": "转常规处理",
     "refused": "不予受理",
@@ -61,6 +64,7 @@ EVENT_NAMES = {
 }
 STATUS_NAMES = {
     "received": "已收到",
+    "screening": "待监管所受理审查",
     "dispatched": "待企业受理",
     "accepted": "企业处理中",
     "under_review": "待监管所审核",
@@ -136,6 +140,9 @@ def action_page(
         feedback=_feedback(case) if link.phase == "review" else None,
         history=_history(case) if link.phase == "review" else [],
         send_backs=case.send_backs,
+        proposal={"rejected": "不予受理", "returned": "转常规处理", "odr": "分派ODR企业"}.get(
+            case.screening_proposal or "", "—"
+        ),
         review_comment=case.review_comment if link.phase == "resolution" else None,
         actions=actions,
         action_names=ACTION_NAMES,

@@ -28,6 +28,8 @@ class DueIndex(Protocol):
 def reminder_key(case: Case) -> str | None:
     """The reminder due now for the wait the case is in, or None (not yet, too late, or already sent)."""
     phase = case.wait_phase
+    if phase == "screening":
+        return None  # a day-long step the station was just told of: no reminder
     deadline = case.deadlines.get(phase) if phase else None
     if deadline is None or not case.is_open:
         return None

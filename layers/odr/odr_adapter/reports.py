@@ -36,6 +36,7 @@ from .summary import ClassFigures, Summary
 
 STATUS_NAMES = {
     "received": "已登记待分流",
+    "screening": "待监管所受理审查",
     "dispatched": "待企业受理",
     "accepted": "企业办理中",
     "under_review": "待监管所审核",

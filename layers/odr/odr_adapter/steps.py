@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from .case import Case, CaseWithdrawn, Decision, EnterpriseRef, InvalidAction, PendingWait, transition
 from .clock import local
-from .deadlines import Phase
-from .explain import decide
+from .deadlines import Deadline, Phase, compute_deadline
+from .explain import DISPATCH_PHASES, Decisions, decide
 from .ports import Services
 from .record import Complaint
 from .retry import on_stale
+from .routing import route
+from .screening import Screening
 
 RouteDecision = Literal["rejected", "returned", "odr"]
 
@@ -30,7 +34,11 @@ def timer_seconds(case: Case, svc: Services) -> int:
 
 
 def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
-    """Screening then routing; an ODR case is dispatched with its acceptance and resolution deadlines."""
+    """Screening then routing; an ODR case is dispatched with its acceptance and resolution deadlines.
+
+    When the deciding station screens by hand, the automatic decision is only proposed: the case waits for the
+    station's responsible person (phase ``screening``) and :func:`apply_screening` settles it afterwards.
+    """
 
     def apply() -> dict[str, Any]:
         case = load(complaint_id, svc)
@@ -38,73 +46,147 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             raise CaseWithdrawn(complaint_id)
         if case.screening is not None:  # a retried step: the decision is already recorded
             return {"decision": _decision_of(case)}
+        if case.status == "screening":
+            return {"decision": "manual"}
         complaint = Complaint.model_validate(case.record)
         now = svc.clock.now()
-        decisions = decide(
-            complaint, svc.directory.district(), svc.directory.deadline_policies(), now
-        )  # the same code as `odr explain`
-        screening = decisions.screening
-        decided = Decision(rule=screening.rule, reason=screening.reason)
-        if not screening.accepted:
+        district = svc.directory.district()
+        policies = svc.directory.deadline_policies()
+        decisions = decide(complaint, district, policies, now)  # the same code as `odr explain`
+        station_code = (decisions.route or route(complaint, district)).station_code
+        station = district.station(station_code)
+        if station is not None and station.manual_screening:
+            due = compute_deadline("screening", now, None, policies)
+            proposal = _proposal(decisions)
             updated, event = transition(
                 case,
-                "refused",
+                "screening_requested",
                 "adapter",
                 now,
-                screening=decided,
-                refusal_reason=screening.refusal_reason,
-                detail={"rule": screening.rule, "reason": screening.reason},
+                status="screening",
+                station_code=station_code,
+                screening_proposal=proposal,
+                deadlines={"screening": due},
+                detail={
+                    "proposal": proposal,
+                    "rule": decisions.screening.rule,
+                    "reason": decisions.screening.reason,
+                    "due_at": due.due_at.isoformat(),
+                },
             )
             svc.cases.save(updated, event)
-            return {"decision": "rejected"}
-        r = decisions.route
-        assert r is not None  # routing always follows an accepting screening
-        enterprise = (
-            EnterpriseRef(
-                uscc=r.enterprise.uscc,
-                name=r.enterprise.name,
-                enterprise_class=r.enterprise.enterprise_class,
-                matched_by=r.matched_by,
-            )
-            if r.enterprise
-            else None
-        )
-        common = {
-            "screening": decided,
-            "route": Decision(rule=r.rule, reason=r.reason),
-            "station_code": r.station_code,
-            "enterprise": enterprise,
-        }
-        detail = {
-            "rule": r.rule,
-            "reason": r.reason,
-            "station": r.station_code,
-            "station_rule": r.station_rule,
-        }
-        if r.decision == "regular":
-            updated, event = transition(case, "routed_regular", "adapter", now, **common, detail=detail)
-            svc.cases.save(updated, event)
-            return {"decision": "returned"}
-        deadlines = dict(decisions.deadlines)
-        updated, event = transition(
-            case,
-            "dispatched",
-            "adapter",
-            now,
-            **common,
-            status="dispatched",
-            deadlines=deadlines,
-            calendar_fallback=any(d.fallback for d in deadlines.values()),
-            detail={
-                **detail,
-                "acceptance_due": deadlines["acceptance"].due_at.isoformat(),
-                "resolution_due": deadlines["resolution"].due_at.isoformat(),
-            },
-        )
-        svc.cases.save(updated, event)
-        return {"decision": "odr", "calendar_fallback": updated.calendar_fallback}
+            return {"decision": "manual"}
+        return _settle(case, decisions, now, "adapter", {}, svc)
 
     return on_stale(apply)
+
+
+def apply_screening(complaint_id: str, svc: Services) -> dict[str, Any]:
+    """Settle a case screened by hand: the station's confirmation, or (its deadline missed) the proposal, flagged."""
+
+    def apply() -> dict[str, Any]:
+        case = load(complaint_id, svc)
+        if case.withdraw_requested:
+            raise CaseWithdrawn(complaint_id)
+        if case.screening is not None:
+            return {"decision": _decision_of(case)}
+        complaint = Complaint.model_validate(case.record)
+        now = svc.clock.now()
+        district = svc.directory.district()
+        policies = svc.directory.deadline_policies()
+        decisions = decide(complaint, district, policies, now)
+        confirmation = case.screening_confirmation
+        if confirmation is None:
+            return _settle(case, decisions, now, "adapter", {"screening_overdue": True}, svc)
+        reason = str(confirmation.get("reason") or "")
+        if confirmation["decision"] == "refuse":
+            refused = Screening(False, "station_refused", reason, confirmation.get("refusal_reason"))
+            decisions = Decisions(refused)
+        else:
+            routed = decisions.route or route(complaint, district)
+            accepted = Screening(True, "station_confirmed", reason or "监管所负责人确认符合受理条件")
+            if confirmation["decision"] == "regular":
+                routed = replace(routed, decision="regular", rule="station_regular", reason=reason)
+            deadlines = (
+                {p: compute_deadline(p, now, routed.enterprise.enterprise_class, policies) for p in DISPATCH_PHASES}
+                if routed.decision == "odr" and routed.enterprise
+                else {}
+            )
+            decisions = Decisions(accepted, routed, deadlines)
+        return _settle(case, decisions, now, f"station:{case.station_code}", {}, svc)
+
+    return on_stale(apply)
+
+
+def _proposal(decisions: Decisions) -> RouteDecision:
+    if not decisions.screening.accepted:
+        return "rejected"
+    return "odr" if decisions.route and decisions.route.decision == "odr" else "returned"
+
+
+def _settle(
+    case: Case, decisions: Decisions, now: datetime, actor: str, extra: dict[str, Any], svc: Services
+) -> dict[str, Any]:
+    """Record a screening-and-routing decision: refused, regular handling, or dispatched to the enterprise."""
+    screening = decisions.screening
+    decided = Decision(rule=screening.rule, reason=screening.reason)
+    if not screening.accepted:
+        updated, event = transition(
+            case,
+            "refused",
+            actor,
+            now,
+            status="received",
+            screening=decided,
+            refusal_reason=screening.refusal_reason,
+            detail={"rule": screening.rule, "reason": screening.reason},
+            **extra,
+        )
+        svc.cases.save(updated, event)
+        return {"decision": "rejected"}
+    r = decisions.route
+    assert r is not None  # routing always follows an accepting screening
+    enterprise = (
+        EnterpriseRef(
+            uscc=r.enterprise.uscc,
+            name=r.enterprise.name,
+            enterprise_class=r.enterprise.enterprise_class,
+            matched_by=r.matched_by,
+        )
+        if r.enterprise
+        else None
+    )
+    common = {
+        "screening": decided,
+        "route": Decision(rule=r.rule, reason=r.reason),
+        "station_code": r.station_code,
+        "enterprise": enterprise,
+        **extra,
+    }
+    detail = {"rule": r.rule, "reason": r.reason, "station": r.station_code, "station_rule": r.station_rule}
+    if r.decision == "regular":
+        updated, event = transition(case, "routed_regular", actor, now, **common, status="received", detail=detail)
+        svc.cases.save(updated, event)
+        return {"decision": "returned"}
+    deadlines: dict[str, Deadline] = dict(case.deadlines)
+    deadlines.update(decisions.deadlines.items())
+    updated, event = transition(
+        case,
+        "dispatched",
+        actor,
+        now,
+        **common,
+        status="dispatched",
+        deadlines=deadlines,
+        calendar_fallback=any(d.fallback for d in decisions.deadlines.values()),
+        detail={
+            **detail,
+            "acceptance_due": deadlines["acceptance"].due_at.isoformat(),
+            "resolution_due": deadlines["resolution"].due_at.isoformat(),
+        },
+    )
+    svc.cases.save(updated, event)
+    return {"decision": "odr", "calendar_fallback": updated.calendar_fallback}
 
 
 def _decision_of(case: Case) -> RouteDecision:
