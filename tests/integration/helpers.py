@@ -59,3 +59,24 @@ def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
             for i, body in enumerate(bodies)
         ]
     }
+
+
+def take_intake(stack: LocalStack, complaint_ids: set[str]) -> list[dict[str, Any]]:
+    """The intake queue's messages about these complaints; other tests' messages are put back."""
+    sqs, url = stack.client("sqs"), stack.deployment.ref("IntakeQueue")
+    mine: list[dict[str, Any]] = []
+    others: list[str] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
+        if not got:
+            break
+        for m in got:
+            body = json.loads(m["Body"])
+            if body.get("record", {}).get("complaint_id") in complaint_ids:
+                mine.append(body)
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            else:
+                others.append(m["ReceiptHandle"])
+    for handle in others:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return mine

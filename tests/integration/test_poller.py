@@ -24,6 +24,7 @@ from odr_local.simulator import Simulator
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker
+from .helpers import take_intake
 
 START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
 
@@ -292,24 +293,3 @@ def test_the_poller_function_queues_the_feed_and_emits_metrics(
     queued = take_intake(stack, set(ids))
     assert sorted(b["record"]["complaint_id"] for b in queued) == sorted(ids * 2)
     assert {b["source"] for b in queued} == {"poll"}
-
-
-def take_intake(stack: LocalStack, complaint_ids: set[str]) -> list[dict[str, Any]]:
-    """The intake queue's messages about these complaints; other tests' messages are put back."""
-    sqs, url = stack.client("sqs"), stack.deployment.ref("IntakeQueue")
-    mine: list[dict[str, Any]] = []
-    others: list[str] = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
-        if not got:
-            break
-        for m in got:
-            body = json.loads(m["Body"])
-            if body.get("record", {}).get("complaint_id") in complaint_ids:
-                mine.append(body)
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            else:
-                others.append(m["ReceiptHandle"])
-    for handle in others:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return mine

@@ -18,7 +18,7 @@ from odr_local.simulator import Simulator
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker
-from .helpers import record
+from .helpers import record, take_intake
 
 SECRET = "sim-push-secret"  # the simulator's push secret, which the stack puts in WebhookSecret
 
@@ -48,27 +48,6 @@ def envelope(*items: dict[str, Any]) -> bytes:
 
 def new_id() -> str:
     return f"IT-PUSH-{uuid.uuid4().hex[:16]}"
-
-
-def take_intake(stack: LocalStack, complaint_ids: set[str]) -> list[dict[str, Any]]:
-    """The intake queue's messages about these complaints; other tests' messages are put back."""
-    sqs, url = stack.client("sqs"), stack.deployment.ref("IntakeQueue")
-    mine: list[dict[str, Any]] = []
-    others: list[str] = []
-    while True:
-        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages", [])
-        if not got:
-            break
-        for m in got:
-            body = json.loads(m["Body"])
-            if body.get("record", {}).get("complaint_id") in complaint_ids:
-                mine.append(body)
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            else:
-                others.append(m["ReceiptHandle"])
-    for handle in others:
-        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-    return mine
 
 
 def test_a_signed_push_is_queued_then_answered_202(stack: LocalStack) -> None:

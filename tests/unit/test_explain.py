@@ -9,7 +9,8 @@ import pytest
 
 from odr_adapter.deadlines import DeadlinePolicies, HolidayTable, Policy, compute_deadline
 from odr_adapter.directory import District
-from odr_adapter.explain import as_text, decide, explain, masked_raw
+from odr_adapter.explain import as_text, decide, explain
+from odr_adapter.pii import masked_raw
 
 from .conftest import EXAMPLES, load_example, with_changes
 

@@ -16,7 +16,7 @@ from odr_adapter.pii import (
     mask_name,
     mask_phone,
     mask_text,
-    masked_record,
+    masked_raw,
 )
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
@@ -96,22 +96,23 @@ def test_mask_consumer_keeps_non_pii_fields(example) -> None:
 
 
 @pytest.mark.parametrize("name", ["odr-by-uscc", "shop-name-only", "bad-record", "time-barred"])
-def test_masked_record_has_no_clear_consumer_value(example, name: str) -> None:
+def test_masked_raw_has_no_clear_consumer_value(example, name: str) -> None:
     raw = example(name)
-    out = masked_record(raw)
+    out = masked_raw(raw)
     text = json.dumps(out, ensure_ascii=False)
     for key, value in raw["consumer"].items():
         if key in PII_FIELDS and value:
             assert value not in out["consumer"][key]
             if len(value) > 1:
                 assert value not in text
-    # the rest of the record is untouched, and the input is not modified
-    assert {k: v for k, v in out.items() if k != "consumer"} == {k: v for k, v in raw.items() if k != "consumer"}
+    # the contract's other fields are untouched (free text only scrubbed), and the input is not modified
+    kept = {k for k in raw if k not in ("consumer", "description", "demand", "handled_elsewhere", "source_batch")}
+    assert {k: out[k] for k in kept} == {k: raw[k] for k in kept}
     assert raw == example(name)
 
 
-def test_masked_record_without_consumer_object() -> None:
-    assert masked_record({"complaint_id": "x", "consumer": "?"}) == {"complaint_id": "x", "consumer": "?"}
+def test_masked_raw_without_consumer_object() -> None:
+    assert masked_raw({"complaint_id": "x", "consumer": "林晓"}) == {"complaint_id": "x", "consumer": "***"}
 
 
 @PROPERTY
@@ -149,12 +150,12 @@ def test_property_mask_email_hides_email(value: str) -> None:
     assert value not in mask_email(value)
 
 
-def test_masked_record_hides_pii_sent_with_the_wrong_type(example) -> None:
+def test_masked_raw_hides_pii_sent_with_the_wrong_type(example) -> None:
     # Regression: odr_adapter/pii.py, mask_consumer): only str values are masked; an invalid record that sends
     # consumer.phone as a JSON number (or a name as a list) keeps the clear value in the "safe to log" copy.
     raw = example("odr-by-uscc")
     raw["consumer"]["phone"] = 13761234567
     raw["consumer"]["name"] = ["林晓"]
-    text = json.dumps(masked_record(raw), ensure_ascii=False)
+    text = json.dumps(masked_raw(raw), ensure_ascii=False)
     assert "13761234567" not in text
     assert "林晓" not in text

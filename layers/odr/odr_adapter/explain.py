@@ -7,7 +7,6 @@ operator and adds what a person needs to follow each rule. Consumer data is show
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from pydantic import BaseModel
 from .clock import local
 from .deadlines import PHASE_NAMES, Deadline, DeadlinePolicies, Phase, compute_deadline
 from .directory import CLASS_NAMES, District
-from .pii import mask_consumer
+from .pii import masked_consumer
 from .record import Complaint, RecordInvalid, parse_record
 from .routing import Route, route
 from .screening import RULES, Screening, screen
@@ -137,7 +136,7 @@ def explain(
         "revision": record.get("revision") if type(record.get("revision")) is int else None,
         "status": record.get("status") if isinstance(record.get("status"), str) else None,
         "registered_at_overridden": registered_at is not None,
-        "consumer": _masked_consumer(record.get("consumer")),
+        "consumer": masked_consumer(record.get("consumer")),
         "district": f"{district.name} {district.county_code}",
         "directory": directory,
     }
@@ -275,51 +274,6 @@ def _deadline_view(d: Deadline, start: datetime, klass: str | None, policies: De
         fallback=d.fallback,
         rule=rule,
     )
-
-
-# --- what an operator may see of a record ------------------------------------------------------------------
-
-_FREE_TEXT = ("description", "demand", "handled_elsewhere")
-_CONTRACT_FIELDS = frozenset(Complaint.model_fields)
-_PHONE_OR_ID = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{17}[0-9Xx])(?![0-9A-Za-z])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
-
-
-def _masked_consumer(consumer: Any) -> Any:
-    """Every field of the consumer is personal: known ones masked their way, anything else hidden whole."""
-    if consumer is None:
-        return None
-    if not isinstance(consumer, dict):
-        return "***"
-    masked = mask_consumer(consumer)
-    known = {"name", "phone", "email", "address", "id_number"}
-    return {k: (v if k in known else "***") for k, v in masked.items()}
-
-
-def _scrub(value: Any) -> Any:
-    """Phone numbers, ID numbers and e-mail addresses a consumer typed into free text, hidden."""
-    if isinstance(value, str):
-        return _EMAIL.sub("***@***", _PHONE_OR_ID.sub(lambda m: m[0][:3] + "****", value))
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    return value
-
-
-def masked_raw(raw: Any) -> Any:
-    """A raw (possibly invalid) record safe to print: consumer masked, free text and unknown fields scrubbed."""
-    if not isinstance(raw, dict):
-        return f"(a JSON {type(raw).__name__}, not an object: not shown, it may hold personal data)"
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key == "consumer":
-            out[key] = _masked_consumer(value)
-        elif key in _FREE_TEXT or key not in _CONTRACT_FIELDS:
-            out[key] = _scrub(value)
-        else:
-            out[key] = value
-    return out
 
 
 # --- as text -----------------------------------------------------------------------------------------------

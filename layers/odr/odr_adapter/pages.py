@@ -19,6 +19,7 @@ from .deadlines import PHASE_NAMES
 from .directory import District
 from .links import ActionLink
 from .messages import CATEGORY_NAMES, deadline_text
+from .screening import REFUSAL_NAMES
 
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -140,6 +141,7 @@ def action_page(
         feedback=_feedback(case) if link.phase == "review" else None,
         history=_history(case) if link.phase == "review" else [],
         send_backs=case.send_backs,
+        refusal_names=REFUSAL_NAMES,
         proposal={"rejected": "不予受理", "returned": "转常规处理", "odr": "分派ODR企业"}.get(
             case.screening_proposal or "", "—"
         ),

@@ -5,7 +5,10 @@ Every log line and error message goes through these; the clear values live only 
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from .record import Complaint
 
 PII_FIELDS = frozenset({"name", "phone", "email", "address", "id_number"})
 
@@ -52,10 +55,44 @@ def mask_consumer(consumer: dict[str, Any]) -> dict[str, Any]:
     return {k: one(k, v) for k, v in consumer.items()}
 
 
-def masked_record(raw: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a complaint record safe to log: consumer fields masked, the rest untouched."""
-    out = dict(raw)
-    consumer = raw.get("consumer")
-    if isinstance(consumer, dict):
-        out["consumer"] = mask_consumer(consumer)
+_FREE_TEXT = ("description", "demand", "handled_elsewhere")
+_CONTRACT_FIELDS = frozenset(Complaint.model_fields)
+_PHONE_OR_ID = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{17}[0-9Xx])(?![0-9A-Za-z])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+
+
+def masked_consumer(consumer: Any) -> Any:
+    """Every field of the consumer is personal: known ones masked their way, anything else hidden whole."""
+    if consumer is None:
+        return None
+    if not isinstance(consumer, dict):
+        return "***"
+    masked = mask_consumer(consumer)
+    known = {"name", "phone", "email", "address", "id_number"}
+    return {k: (v if k in known else "***") for k, v in masked.items()}
+
+
+def _scrub(value: Any) -> Any:
+    """Phone numbers, ID numbers and e-mail addresses a consumer typed into free text, hidden."""
+    if isinstance(value, str):
+        return _EMAIL.sub("***@***", _PHONE_OR_ID.sub(lambda m: m[0][:3] + "****", value))
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items()}
+    return value
+
+
+def masked_raw(raw: Any) -> Any:
+    """A raw (possibly invalid) record safe to print: consumer masked, free text and unknown fields scrubbed."""
+    if not isinstance(raw, dict):
+        return f"(a JSON {type(raw).__name__}, not an object: not shown, it may hold personal data)"
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "consumer":
+            out[key] = masked_consumer(value)
+        elif key in _FREE_TEXT or key not in _CONTRACT_FIELDS:
+            out[key] = _scrub(value)
+        else:
+            out[key] = value
     return out

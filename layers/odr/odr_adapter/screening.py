@@ -18,6 +18,13 @@ from .record import Complaint
 RefusalReason = Literal[
     "outside_jurisdiction", "handled_elsewhere", "not_consumer_dispute", "time_barred", "incomplete"
 ]
+REFUSAL_NAMES: dict[str, str] = {
+    "outside_jurisdiction": "不属于本辖区",
+    "handled_elsewhere": "已由其他机构处理",
+    "not_consumer_dispute": "不属于消费纠纷",
+    "time_barred": "超过三年",
+    "incomplete": "投诉要件不全",
+}
 _PLACEHOLDER_NAME = re.compile(r"(某|未知|不详|不清楚)")
 _ONLY_PUNCTUATION = re.compile(r"^[\s\W_…]*$")
 

@@ -14,7 +14,7 @@ from typing import Any
 from odr_adapter.data_access.directory import NotConfigured
 from odr_adapter.data_access.quarantine import QuarantineStore, RedriveFailed
 from odr_adapter.data_access.queues import Queue
-from odr_adapter.explain import masked_raw
+from odr_adapter.pii import masked_raw
 from odr_adapter.settings import Settings
 
 
