@@ -36,7 +36,7 @@ def _changes(event: DynamoDBStreamEvent) -> Iterator[CaseChange]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = count_changes(_changes(DynamoDBStreamEvent(event)), stats_store(), Clock.from_env().now())
+    result = count_changes(_changes(DynamoDBStreamEvent(event)), stats_store(), Clock().now())
     if result.applied:
         now = lifetime(stats_store())
         for status in STATUSES:

@@ -32,7 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         feed,
         Queue(settings.intake_queue_url),
         FeedState(settings.cases_table),
-        Clock.from_env(),
+        Clock(),
         owner=context.aws_request_id,
         budget_seconds=max(1.0, budget),
     )

@@ -31,7 +31,7 @@ def _raw_body() -> bytes:
 def receive() -> Response:
     signing_secret = secret(settings.webhook_secret)
     accepted = accept_push(
-        app.current_event.headers, _raw_body(), signing_secret, Queue(settings.intake_queue_url), Clock.from_env()
+        app.current_event.headers, _raw_body(), signing_secret, Queue(settings.intake_queue_url), Clock()
     )
     logger.info("push queued", extra={"accepted": accepted})
     return Response(202, content_types.APPLICATION_JSON, {"accepted": accepted})

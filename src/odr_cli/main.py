@@ -2,7 +2,8 @@
 
 Where AWS is: the usual boto3 configuration (profile, region), ``--endpoint-url`` for the local stack, and the
 resource names from the environment (``CASES_TABLE``, ``DIRECTORY_TABLE``, ...) or ``--env-file`` (``make up``
-writes ``build/local-stack.env``).
+writes ``build/local-stack.env``). A local stack's clock is simulated: its env file carries ``ODR_LOCAL_CLOCK``,
+and a command run against it runs at the stack's time.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ import importlib
 import os
 import pkgutil
 import sys
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import commands
 
@@ -23,6 +28,18 @@ def load_env_file(path: Path) -> None:
         key, sep, value = line.partition("=")
         if sep and key.strip() and not key.startswith("#"):
             os.environ[key.strip()] = value.strip()
+
+
+def local_stack_time() -> AbstractContextManager[Any]:
+    """Run at a local stack's simulated time (``ODR_LOCAL_CLOCK=<simulated epoch>|<wall epoch>|<scale>``)."""
+    spec = os.environ.get("ODR_LOCAL_CLOCK")
+    if not spec:
+        return nullcontext()
+    import time_machine  # a development dependency, as the local stack is
+
+    simulated, wall, scale = (float(part) for part in spec.split("|"))
+    now = simulated + (time.time() - wall) * scale
+    return time_machine.travel(datetime.fromtimestamp(now, UTC), tick=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
     run: Callable[[argparse.Namespace], int] = args.run
     try:
-        return run(args)
+        with local_stack_time():
+            return run(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -89,6 +89,12 @@ def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
         return json.dumps(payload), True, ""
 
 
+def invoke(function_name: str, event: Any) -> tuple[bool, Any]:
+    """Call a deployed function the way the Lambda service calls it for a trigger: (succeeded, payload)."""
+    payload, failed, _ = run(FUNCTIONS[function_name], event)
+    return not failed, json.loads(payload)
+
+
 def invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     """Replacement of ``LambdaFunction._invoke_lambda`` (installed by :mod:`odr_local.moto_patches`)."""
     fn = FUNCTIONS.get(self.function_name)

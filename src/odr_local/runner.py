@@ -1,169 +1,49 @@
 """Runs a scenario on the local stack: publishes complaints on the simulated 12315 platform, plays the
-enterprises, stations and consumers through the adapter's HTTP API, and summarises the outcome."""
+enterprises, stations and consumers through the adapter's HTTP API, and summarises the outcome.
+
+The people are driven by events, not by polling cases: each looks at a message when it reaches them (SMS or
+e-mail, as the adapter sent it), opens its link, and plans the action their behaviour says, at the behaviour's
+delay, as a timer on the kernel. The run ends when every complaint offered is a closed case or quarantined,
+which the runner learns from the case table's stream, as any consumer of it would.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, TextIO
+from typing import Any, TextIO
 
 from odr_adapter.case import Case
 from odr_adapter.clock import local
 from odr_adapter.data_access.stats import StatsStore
-from odr_adapter.directory import District
-from odr_adapter.messages import deadline_text
 from odr_adapter.report_export import write_html
-from odr_adapter.reports import Period, Report, build_report, counts_cover
+from odr_adapter.reports import Period, Report, build_report
 from odr_adapter.summary import Summary, summarise
 
 from .inbox import Delivered, Inbox, Seen, open_link, submit
 from .reconciliation import Reconciliation, reconcile
 from .scenario import Behaviour, Scenario
-from .services import QueuePump
 from .stack import REGION, SES_REGION, LocalStack
 from .template import ROOT
 
+RETRY_AFTER_BUSY = timedelta(minutes=10)  # a page answered 503 (the workflow not at that wait yet): try again
+LATE_BY = timedelta(hours=1)  # how long after the deadline a late specialist submits
+PROGRESS_EVERY = timedelta(hours=6)
+
 
 @dataclass
-class Actor:
-    """Plays one case's enterprise, station and consumer per its behaviour, at simulated times.
-
-    The enterprise's specialist and the station's reviewer act as people do: they read the messages the
-    adapter sent them (SMS or e-mail), follow the link, and submit the page's form.
-    """
+class Person:
+    """Everything one complaint's people plan and do: the enterprise's specialist, the station's responsible
+    person and the consumer, per the complaint's behaviour."""
 
     complaint_id: str
     behaviour: Behaviour
-    done: set[str] = field(default_factory=set)
-    used: set[str] = field(default_factory=set)  # links this actor submitted
-    pages: ClassVar[dict[str, Seen]] = {}  # every link opened so far (by URL, which is unique), shared
-    districts: ClassVar[dict[str, District]] = {}  # by stack endpoint
-
-    def step(self, case: Case, now: datetime, run: ScenarioRun) -> None:
-        b, t = self.behaviour, run.scenario.timing
-        acceptance = case.deadlines.get("acceptance")
-        if b.accept == "late" and acceptance is not None:
-            # A late specialist opens the link in time but submits after the deadline, and is refused. It
-            # submits at the first look after the deadline: the workflow closes an overdue case within a
-            # second or so, and closed cases are no longer played.
-            if now < acceptance.due_at and "opened" not in self.done:
-                if self._page(run, case, "accept") is not None:
-                    self.done.add("opened")
-            elif now >= acceptance.due_at:
-                self._once(run, case, "accept", {}, key="acceptance")
-            return
-        pending = case.pending
-        if not case.is_open or pending is None:
-            return
-        since = pending.since
-        if b.withdraw != "no":
-            phase = "acceptance" if b.withdraw == "while_waiting_acceptance" else "resolution"
-            if "withdraw" in self.done:
-                return  # withdrawn: nobody acts on it any more, whatever the case shows until it closes
-            if pending.phase == phase and now >= since + timedelta(days=t.withdraw_after_days):
-                self.done.add("withdraw")
-                run.withdraw(case)
-                return
-        if pending.phase == "screening":
-            if b.screening == "never" or now < since + timedelta(days=t.review_after_days):
-                return
-            fields = {
-                "accept": {"decision": "accept"},
-                "regular": {"decision": "regular", "reason": "涉及线下服务,宜由监管所常规处理"},
-                "refuse": {"decision": "refuse", "refusal_reason": "handled_elsewhere", "reason": "已由消保委调解"},
-            }[b.screening]
-            self._once(run, case, "confirm_screening", fields, key="screening")
-        elif pending.phase == "acceptance":
-            if b.accept == "never":
-                return
-            if now >= since + timedelta(days=t.accept_after_days):
-                self._once(run, case, "decline" if b.accept == "decline" else "accept", {}, key="acceptance")
-        elif pending.phase in ("resolution", "rework"):
-            if b.result == "never" or now < since + timedelta(days=t.result_after_days):
-                return
-            self._once(run, case, "report", self._report(case, b), key=f"result-{case.send_backs}")
-        elif pending.phase == "review":
-            if b.station == "never" or now < since + timedelta(days=t.review_after_days):
-                return
-            if b.station == "send_back_once" and case.send_backs == 0:
-                self._once(run, case, "send_back", {"comment": "请补充与消费者沟通的记录和退款凭证"}, key="send_back")
-            else:
-                self._once(run, case, "approve", {"comment": "同意办结"}, key="approve")
-
-    def _report(self, case: Case, b: Behaviour) -> dict[str, Any]:
-        amount = Decimal(
-            str(case.record.get("claimed_amount") or case.record.get("transaction", {}).get("amount") or "0")
-        )
-        if b.result == "not_settled":
-            return {
-                "settled": "no",
-                "summary": "多次沟通,双方未达成一致",
-                "not_settled_reason": "消费者诉求超出法定标准",
-            }
-        recovered = {
-            "full": amount,
-            "half": (amount / 2).quantize(Decimal("0.01")),
-            "none": Decimal("0.00"),
-        }.get(b.recovered, Decimal(b.recovered) if b.recovered[:1].isdigit() else amount)
-        return {"settled": "yes", "recovered_amount": f"{recovered:.2f}", "summary": "已与消费者协商一致,完成退款"}
-
-    def _page(self, run: ScenarioRun, case: Case, action: str) -> Seen | None:
-        """The newest page, among the links this person received, that offers ``action`` on this case."""
-        role = "station" if action in ("approve", "send_back", "confirm_screening") else "enterprise"
-        if run.stack.endpoint not in Actor.districts:
-            Actor.districts[run.stack.endpoint] = run.stack.district  # the directory does not change in a run
-        district = Actor.districts[run.stack.endpoint]
-        if role == "station":
-            station = district.station(case.station_code or "")
-            email, mobile = (station.reviewer_email, station.reviewer_mobile) if station else (None, None)
-        else:
-            ent = district.by_uscc(case.enterprise.uscc) if case.enterprise else None
-            email, mobile = (ent.contact_email, ent.contact_mobile) if ent else (None, None)
-        received = list(reversed(Inbox(SES_REGION, REGION, run.stack.sms_gateway).received_by(email, mobile)))
-        # Like a person, first the messages that name the case or its deadline, then (rarely) all the others.
-        likely = [m for m in received if _mentions(m, case, action)]
-        for message in likely + [m for m in received if m not in likely]:
-            for url in message.links:
-                if url in self.used:
-                    continue
-                if url not in Actor.pages:
-                    Actor.pages[url] = open_link(url)
-                page = Actor.pages[url]
-                if page.complaint_id == case.complaint_id and action in page.forms:
-                    return page
-        return None
-
-    def _once(self, run: ScenarioRun, case: Case, action: str, fields: dict[str, Any], key: str) -> None:
-        if key in self.done:
-            return
-        page = self._page(run, case, action)
-        if page is None:
-            return  # the message with the link has not arrived yet: look again at the next step
-        if run.act(page, action, fields) != 429:
-            self.done.add(key)
-            self.used.add(page.url)
-
-
-_PHASE_OF = {
-    "accept": "acceptance",
-    "decline": "acceptance",
-    "report": "resolution",
-    "approve": "review",
-    "confirm_screening": "screening",
-}
-
-
-def _mentions(message: Delivered, case: Case, action: str) -> bool:
-    """An e-mail names the case; an SMS (no room for the id) gives the deadline of the phase it acts in."""
-    if case.complaint_id in message.subject:
-        return True
-    deadline = case.deadlines.get(_PHASE_OF.get(action, "review"))
-    return deadline is not None and deadline_text(deadline.due_at, short=True) in message.body
+    planned: set[str] = field(default_factory=set)  # one plan per wait: "acceptance-0", "review-1", ...
+    withdrawn: bool = False
 
 
 @dataclass
@@ -173,101 +53,182 @@ class ScenarioRun:
     out: TextIO = sys.stdout
     actions: list[dict[str, Any]] = field(default_factory=list)
 
-    def act(self, page: Seen, action: str, fields: dict[str, Any]) -> int:
-        """Submit the page's form for ``action``, as the person who opened the link."""
-        got = submit(page, action, fields)
-        self.actions.append({"complaint_id": page.complaint_id, "action": action, "status": got.status})
-        # 503 with Retry-After: the workflow has not reached that wait yet; the person tries again.
-        return 429 if got.status == 503 else got.status
+    def __post_init__(self) -> None:
+        self.people: dict[str, Person] = {}
+        self.inbox = Inbox(SES_REGION, REGION, self.stack.sms_gateway)
+        self.read = (0, 0, 0)  # messages looked at so far, per channel
+        self.status: dict[str, str] = {}  # complaint id -> status, from the case stream
+        self.outcomes: dict[str, str] = {}
+        self.quarantined: set[str] = set()
 
-    def withdraw(self, case: Case) -> None:
-        record = dict(case.record)
-        now = self.stack.clock.now()
-        record.update(revision=case.revision + 1, status="withdrawn", updated_at=local(now).isoformat())
-        self.stack.simulator.publish(record)
+    # -- what people do ---------------------------------------------------------------------------------
+
+    def look_at_new_messages(self) -> bool:
+        """A kernel source: every message that reached someone since the last look (plans, does no work)."""
+        messages, self.read = self.inbox.new_since(self.read)
+        for message in messages:
+            self._receive(message)
+        return False
+
+    def _receive(self, message: Delivered) -> None:
+        for url in message.links:
+            page = open_link(url)
+            person = self.people.get(page.complaint_id)
+            if person is None or person.withdrawn or not page.forms:
+                continue
+            case = self.stack.cases.get(page.complaint_id)
+            if case is None or not case.is_open:
+                continue
+            self._plan(person, page, case)
+
+    def _plan(self, person: Person, page: Seen, case: Case) -> None:
+        b, t = person.behaviour, self.scenario.timing
+        now = self.stack.now()
+        key = f"{page.phase}-{case.send_backs}"
+        if key in person.planned:
+            return  # a reminder, or the same notice by the other channel
+        person.planned.add(key)
+        if "confirm_screening" in page.forms:
+            if b.screening != "never":
+                fields = {
+                    "accept": {"decision": "accept"},
+                    "regular": {"decision": "regular", "reason": "涉及线下服务,宜由监管所常规处理"},
+                    "refuse": {"decision": "refuse", "refusal_reason": "handled_elsewhere", "reason": "已由消保委调解"},
+                }[b.screening]
+                self._at(now + timedelta(days=t.review_after_days), person, page, "confirm_screening", fields)
+            return
+        if "accept" in page.forms:
+            if b.withdraw == "while_waiting_acceptance":
+                self._withdraw_at(now + timedelta(days=t.withdraw_after_days), person)
+            deadline = case.deadlines.get("acceptance")
+            if b.accept == "late" and deadline is not None:
+                self._at(deadline.due_at + LATE_BY, person, page, "accept", {})
+            elif b.accept in ("on_time", "decline"):
+                action = "decline" if b.accept == "decline" else "accept"
+                self._at(now + timedelta(days=t.accept_after_days), person, page, action, {})
+            return
+        if "report" in page.forms:
+            if b.withdraw == "while_waiting_result" and case.send_backs == 0:
+                self._withdraw_at(now + timedelta(days=t.withdraw_after_days), person)
+            if b.result != "never":
+                self._at(now + timedelta(days=t.result_after_days), person, page, "report", _report(case, b))
+            return
+        if "approve" in page.forms and b.station != "never":
+            if b.station == "send_back_once" and case.send_backs == 0:
+                fields, action = {"comment": "请补充与消费者沟通的记录和退款凭证"}, "send_back"
+            else:
+                fields, action = {"comment": "同意办结"}, "approve"
+            self._at(now + timedelta(days=t.review_after_days), person, page, action, fields)
+
+    def _at(self, when: datetime, person: Person, page: Seen, action: str, fields: dict[str, Any]) -> None:
+        def act() -> None:
+            if person.withdrawn:
+                return  # withdrawn: nobody acts on it any more
+            got = submit(page, action, fields)
+            if got.status == 503:  # the workflow has not reached that wait yet: the person tries again
+                self._at(self.stack.now() + RETRY_AFTER_BUSY, person, page, action, fields)
+                return
+            self.actions.append({"complaint_id": page.complaint_id, "action": action, "status": got.status})
+
+        self.stack.kernel.call_at(when, act, f"{action} {page.complaint_id}")
+
+    def _withdraw_at(self, when: datetime, person: Person) -> None:
+        def withdraw() -> None:
+            case = self.stack.cases.get(person.complaint_id)
+            if case is None or not case.is_open:
+                return
+            person.withdrawn = True
+            record = dict(case.record)
+            stamp = local(self.stack.now()).isoformat()
+            record.update(revision=case.revision + 1, status="withdrawn", updated_at=stamp)
+            self.stack.simulator.publish(record)
+
+        self.stack.kernel.call_at(when, withdraw, f"withdraw {person.complaint_id}")
+
+    # -- watching the case table's stream ---------------------------------------------------------------
+
+    def observe(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            image = record["dynamodb"].get("NewImage") or {}
+            pk = image.get("pk", {}).get("S", "")
+            if pk.startswith("CASE#"):
+                cid = pk.removeprefix("CASE#")
+                self.status[cid] = image.get("status", {}).get("S", "")
+                if "outcome" in image:
+                    self.outcomes[cid] = image["outcome"]["S"]
+            elif pk == "QUARANTINE" and "complaint_id" in image:
+                self.quarantined.add(image["complaint_id"]["S"])
+
+    def _finished(self) -> bool:
+        return all(self.status.get(cid) == "closed" or cid in self.quarantined for cid in self.people)
+
+    def _progress(self) -> None:
+        by: dict[str, int] = {}
+        for cid, status in self.status.items():
+            key = self.outcomes.get(cid) or status
+            by[key] = by.get(key, 0) + 1
+        open_count = sum(1 for s in self.status.values() if s != "closed")
+        parts = " ".join(f"{k}={v}" for k, v in sorted(by.items()))
+        print(
+            f"[{local(self.stack.now()):%m-%d %H:%M}] cases {len(self.status)}/{len(self.people)} "
+            f"open {open_count} quarantined {len(self.quarantined)} | {parts}",
+            file=self.out,
+            flush=True,
+        )
+
+    # -- the run -----------------------------------------------------------------------------------------
 
     def run(self) -> dict[str, Any]:
-        stack = self.stack
+        stack, kernel = self.stack, self.stack.kernel
         records = self.scenario.records(stack.district)
         # Before publishing: which records arrive late is decided as they are published.
-        stack.simulator.configure(self.scenario.feed, f"{stack.api.url}/prod/feed/complaints")
+        stack.simulator.configure(self.scenario.feed, f"{stack.api.url}/prod/feed/complaints", kernel)
         for record in records:
             stack.simulator.publish(record)
         ids = sorted({str(r.get("complaint_id")) for r in records})
-        actors = {cid: Actor(cid, self.scenario.behaviour_for(cid)) for cid in ids}
+        self.people = {cid: Person(cid, self.scenario.behaviour_for(cid)) for cid in ids}
+        cases_stream = stack.deployment.att("CasesTable", "StreamArn")
+        for pump in stack.stream_pumps:
+            if pump.trigger.stream_arn == cases_stream:
+                pump.observers.append(self.observe)
+        kernel.add_source(self.look_at_new_messages)
+        kernel.every(PROGRESS_EVERY.total_seconds(), self._progress, "progress")
         stack.run_triggers()
-        deadline = time.monotonic() + self.scenario.max_days * self.scenario.seconds_per_day + 60
-        cases: dict[str, Case] = {}
-        last_print = 0.0
-        quarantined = 0
-        while time.monotonic() < deadline:
-            now = stack.clock.now()
-            for cid in ids:
-                if cid in cases and not cases[cid].is_open:
-                    continue  # closed cases do not change any more
-                case = stack.cases.get(cid)
-                if case is None:
-                    continue
-                cases[cid] = case
-                actors[cid].step(case, now, self)
-            if len(cases) + quarantined < len(ids):
-                quarantined = len(stack.quarantine.all())
-            open_count = sum(1 for c in cases.values() if c.is_open)
-            if time.monotonic() - last_print > 1.0:
-                self._progress(now, cases, open_count, len(ids), quarantined)
-                last_print = time.monotonic()
-            if len(cases) + quarantined >= len(ids) and open_count == 0:
-                break
-            time.sleep(0.5)
-        self._progress(stack.clock.now(), cases, sum(1 for c in cases.values() if c.is_open), len(ids), quarantined)
-        summary = summarise(list(cases.values()))
-        report = self._report(list(cases.values()))
+        finished = kernel.run_until(self._finished, until=self.scenario.start + timedelta(days=self.scenario.max_days))
+        self._progress()
+        if not finished:
+            print(f"stopped after {self.scenario.max_days} simulated days with cases still open", file=self.out)
+        cases = [c for c in (stack.cases.get(cid) for cid in ids) if c is not None]
+        quarantine = stack.quarantine.all()
+        summary = summarise(cases)
+        report = self._report(cases)
         print(file=self.out)
         print(report.table(), file=self.out)
         print(file=self.out)
         print(report.sentence(), file=self.out)
-        ingestion = self._reconcile(list(cases.values()))
+        ingestion = self._reconcile(cases, quarantine)
         print(ingestion.line(), file=self.out)
-        result = self.result(list(cases.values()), summary, quarantined, len(ids))
+        result = self.result(cases, summary, len(quarantine), len(ids))
         result["report"] = report.as_dict()
         result["ingestion"] = ingestion.as_dict()
-        result["feed"] = self.stack.simulator.counters()
+        result["feed"] = stack.simulator.counters()
         return result
 
-    def _reconcile(self, cases: list[Case]) -> Reconciliation:
+    def _reconcile(self, cases: list[Case], quarantine: list[dict[str, Any]]) -> Reconciliation:
         intake = self.stack.deployment.ref("IntakeFunction")
-        deliveries = sum(
-            p.delivered for p in self.stack.pumps if isinstance(p, QueuePump) and p.trigger.function == intake
-        )
-        fresh = [c for c in (self.stack.cases.get(c.complaint_id) for c in cases) if c is not None]
-        return reconcile(self.stack.simulator.offered(), fresh, self.stack.quarantine.all(), deliveries)
+        deliveries = sum(p.delivered for p in self.stack.queue_pumps if p.trigger.function == intake)
+        return reconcile(self.stack.simulator.offered(), cases, quarantine, deliveries)
 
     def _report(self, closed: list[Case]) -> Report:
         """The bureau's report from the counters the stream keeps (as in production), written as HTML too."""
         store = StatsStore(self.stack.deployment.ref("StatsTable"))
-        deadline = time.monotonic() + 60
-        while closed and not counts_cover(store, closed) and time.monotonic() < deadline:
-            time.sleep(0.2)  # the stream trails the workflow by a moment
-        today = local(self.stack.clock.now()).date()
+        today = local(self.stack.now()).date()
         period = Period.covering(closed) if closed else Period(today, today)
         report = build_report(store, period, {s.code: s.name for s in self.stack.district.stations})
         path = ROOT / "build" / "report.html"
-        write_html(report, path, self.stack.clock.now())
+        write_html(report, path, self.stack.now())
         print(f"HTML report: {path}", file=self.out)
         return report
-
-    def _progress(self, now: datetime, cases: dict[str, Case], open_count: int, total: int, quarantined: int) -> None:
-        by: dict[str, int] = {}
-        for c in cases.values():
-            key = c.outcome or c.status
-            by[key] = by.get(key, 0) + 1
-        parts = " ".join(f"{k}={v}" for k, v in sorted(by.items()))
-        print(
-            f"[{local(now):%m-%d %H:%M}] cases {len(cases)}/{total} open {open_count} "
-            f"quarantined {quarantined} | {parts}",
-            file=self.out,
-            flush=True,
-        )
 
     def result(self, cases: list[Case], summary: Summary, quarantined: int, offered: int) -> dict[str, Any]:
         return {
@@ -289,6 +250,7 @@ class ScenarioRun:
                     "recovered_amount": str(c.recovered_amount) if c.recovered_amount is not None else None,
                     "cycle_days": str(c.cycle_days) if c.cycle_days is not None else None,
                     "calendar_fallback": c.calendar_fallback,
+                    "closed_at": local(c.closed_at).isoformat() if c.closed_at else None,
                 }
                 for c in sorted(cases, key=lambda c: c.complaint_id)
             ],
@@ -298,26 +260,49 @@ class ScenarioRun:
         }
 
 
-def run_scenario(path: Path, result_path: Path | None = None, out: TextIO = sys.stdout) -> dict[str, Any]:
-    scenario = Scenario.load(path)
-    stack = LocalStack(
+def _report(case: Case, b: Behaviour) -> dict[str, Any]:
+    """What a specialist fills in on the result form."""
+    amount = Decimal(str(case.record.get("claimed_amount") or case.record.get("transaction", {}).get("amount") or "0"))
+    if b.result == "not_settled":
+        return {"settled": "no", "summary": "多次沟通,双方未达成一致", "not_settled_reason": "消费者诉求超出法定标准"}
+    recovered = {
+        "full": amount,
+        "half": (amount / 2).quantize(Decimal("0.01")),
+        "none": Decimal("0.00"),
+    }.get(b.recovered, Decimal(b.recovered) if b.recovered[:1].isdigit() else amount)
+    return {"settled": "yes", "recovered_amount": f"{recovered:.2f}", "summary": "已与消费者协商一致,完成退款"}
+
+
+def stack_for(scenario: Scenario, seconds_per_day: float | None = None, port: int = 0) -> LocalStack:
+    return LocalStack(
         scenario.start,
-        scenario.seconds_per_day,
+        seconds_per_day,
+        port=port,
         policies=scenario.deadline_policies,
         manual_screening=scenario.manual_screening,
+        parameters=scenario.parameters,
     ).start()
+
+
+def write_result(result: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def run_scenario(path: Path, result_path: Path | None = None, out: TextIO = sys.stdout) -> dict[str, Any]:
+    scenario = Scenario.load(path)
+    stack = stack_for(scenario)
     try:
         print(
             f"local stack up: AWS emulation {stack.endpoint}, API {stack.api.url}, "
             f"12315 simulator {stack.simulator.url}",
             file=out,
         )
-        print(f"scenario '{scenario.name}': 1 simulated day = {scenario.seconds_per_day}s", file=out)
+        print(f"scenario '{scenario.name}' in virtual time from {local(scenario.start):%Y-%m-%d %H:%M}", file=out)
         result = ScenarioRun(scenario, stack, out).run()
     finally:
         stack.stop()
     if result_path:
-        result_path.parent.mkdir(parents=True, exist_ok=True)
-        result_path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_result(result, result_path)
         print(f"result written to {result_path}", file=out)
     return result

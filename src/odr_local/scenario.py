@@ -57,7 +57,6 @@ class Complaints(_Strict):
 class Scenario(_Strict):
     name: str
     start: datetime
-    seconds_per_day: float = 4.0
     complaints: Complaints = Complaints()
     behaviours: list[Behaviour] = Field(default_factory=lambda: [Behaviour()])
     pinned: dict[str, Behaviour] = Field(default_factory=dict)
@@ -66,6 +65,7 @@ class Scenario(_Strict):
     feed: FeedOptions = FeedOptions()
     manual_screening: list[str] = Field(default_factory=list)  # codes of the stations that screen by hand
     max_days: float = 20.0
+    parameters: dict[str, str] = Field(default_factory=dict)  # template.yaml parameters to override
     path: Path | None = Field(default=None, exclude=True)
 
     @classmethod

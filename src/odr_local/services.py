@@ -1,35 +1,37 @@
-"""What AWS would do around the functions and moto does not: API Gateway proxying, SQS event sources, schedules."""
+"""What AWS does around the functions and moto does not: API Gateway proxying, the SQS and DynamoDB-stream
+event source mappings, and EventBridge schedules, all driven by the kernel's clock (see kernel.py).
+
+Triggers call the handlers in-process (as the Lambda service would call the function), not through moto's
+Lambda API: an event source mapping is not an API call the function's role makes.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
-import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
-import boto3
+from moto.dynamodb.models import dynamodb_backends
+from moto.sqs.models import sqs_backends
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from .deploy import ApiRoute, QueueTrigger, ScheduleTrigger, StreamTrigger
+from .deploy import ACCOUNT, ApiRoute, QueueTrigger, ScheduleTrigger, StreamTrigger
+from .invoker import invoke
+from .kernel import Kernel
 
 log = logging.getLogger("odr_local.services")
-
-
-def _invoke(lambda_client: Any, function: str, event: dict[str, Any]) -> tuple[bool, Any]:
-    got = lambda_client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
-    payload = json.loads(got["Payload"].read() or b"null")
-    return "FunctionError" not in got, payload
 
 
 class ApiGateway:
     """Serves the template's Api routes on a local port as REST API proxy integrations."""
 
-    def __init__(self, routes: list[ApiRoute], lambda_client: Any, port: int = 0) -> None:
+    def __init__(self, routes: list[ApiRoute], port: int = 0) -> None:
         self.routes = routes
-        self.lambda_client = lambda_client
         self.server = make_server("127.0.0.1", port, self._app, threaded=True)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, name="api-gateway", daemon=True)
@@ -82,7 +84,7 @@ class ApiGateway:
                 "identity": {"sourceIp": request.remote_addr},
             },
         }
-        ok, payload = _invoke(self.lambda_client, route.function, event)
+        ok, payload = invoke(route.function, event)
         if not ok or not isinstance(payload, dict):
             return Response(json.dumps({"message": "Internal server error"}), 502, content_type="application/json")
         headers = {k: str(v) for k, v in (payload.get("headers") or {}).items()}
@@ -91,32 +93,38 @@ class ApiGateway:
         return Response(payload.get("body") or "", payload.get("statusCode", 200), headers=headers)
 
 
-class QueuePump(threading.Thread):
-    """An SQS event source mapping: batches to the function, deletes what succeeded, honours partial failures."""
+class QueuePump:
+    """An SQS event source mapping: a batch to the function, the successes deleted, partial failures honoured.
+    A failed message comes back when its visibility timeout (simulated seconds) has passed, as in SQS."""
 
-    def __init__(self, trigger: QueueTrigger, sqs: Any, lambda_client: Any, stop: threading.Event) -> None:
-        super().__init__(name=f"sqs-{trigger.function}", daemon=True)
-        self.trigger, self.sqs, self.lambda_client, self.stop_event = trigger, sqs, lambda_client, stop
+    def __init__(self, trigger: QueueTrigger, sqs: Any, region: str) -> None:
+        self.trigger, self.sqs, self.region = trigger, sqs, region
+        self.name = trigger.queue_arn.rsplit(":", 1)[1]
         self.delivered = 0  # messages the function took (deleted after success)
 
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                self.pump_once(wait=1)
-            except Exception:  # the emulator is shutting down or hiccuped: keep pumping
-                log.exception("queue pump for %s", self.trigger.function)
-                time.sleep(0.5)
+    def _queue(self) -> Any:
+        return sqs_backends[ACCOUNT][self.region].queues[self.name]
 
-    def pump_once(self, wait: int = 0) -> int:
+    def has_work(self) -> bool:
+        return any(m.visible and not m.delayed for m in list(self._queue()._messages))
+
+    def next_visible(self) -> float | None:
+        """The epoch second at which a message now hidden (in flight or delayed) becomes visible."""
+        times = [max(m.visible_at, m.delayed_until or 0) for m in list(self._queue()._messages)]
+        return min(times) / 1000 + 0.001 if times else None
+
+    def pump_once(self) -> bool:
+        if not self.has_work():
+            return False
         got = self.sqs.receive_message(
             QueueUrl=self.trigger.queue_url,
             MaxNumberOfMessages=self.trigger.batch_size,
-            WaitTimeSeconds=wait,
+            WaitTimeSeconds=0,
             AttributeNames=["All"],
         )
         messages = got.get("Messages", [])
         if not messages:
-            return 0
+            return False
         event = {
             "Records": [
                 {
@@ -128,120 +136,82 @@ class QueuePump(threading.Thread):
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
                     "eventSourceARN": self.trigger.queue_arn,
-                    "awsRegion": self.trigger.queue_arn.split(":")[3],
+                    "awsRegion": self.region,
                 }
                 for m in messages
             ]
         }
-        ok, payload = _invoke(self.lambda_client, self.trigger.function, event)
+        ok, payload = invoke(self.trigger.function, event)
         failed = (
             {f["itemIdentifier"] for f in (payload or {}).get("batchItemFailures", [])}
             if ok
             else {m["MessageId"] for m in messages}
         )
-        for m in messages:
-            if m["MessageId"] in failed:
-                # Retry soon: the compressed local clock makes the real visibility timeout far too long.
-                self.sqs.change_message_visibility(
-                    QueueUrl=self.trigger.queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=1
-                )
-            else:
-                self.sqs.delete_message(QueueUrl=self.trigger.queue_url, ReceiptHandle=m["ReceiptHandle"])
-                self.delivered += 1
-        return len(messages)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.trigger.queue_url,
+                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)],
+            )
+            self.delivered += len(done)
+        return True
 
 
-class StreamPump(threading.Thread):
-    """A DynamoDB stream event source mapping: every shard from TRIM_HORIZON, records in order, in batches;
-    a failed batch is retried (the shard does not advance past it), as Lambda does."""
+class StreamPump:
+    """A DynamoDB stream event source mapping: records in order, in batches, from the stream's start; a failed
+    batch is delivered again (the position does not move past it), as Lambda does. Records the consumer has
+    taken are dropped from the emulated stream, so a long run's memory does not grow with every write."""
 
-    def __init__(self, trigger: StreamTrigger, streams: Any, lambda_client: Any, stop: threading.Event) -> None:
-        super().__init__(name=f"stream-{trigger.function}", daemon=True)
-        self.trigger, self.streams, self.lambda_client, self.stop_event = trigger, streams, lambda_client, stop
-        self.iterators: dict[str, str] = {}
+    def __init__(self, trigger: StreamTrigger, region: str) -> None:
+        self.trigger, self.region = trigger, region
+        self.table_name = trigger.stream_arn.split(":table/")[1].split("/")[0]
+        self.position: int | None = None  # the next sequence number to deliver
+        self.delivered = 0
+        self.observers: list[Callable[[list[dict[str, Any]]], None]] = []  # see every batch delivered
 
-    def run(self) -> None:
-        while not self.stop_event.is_set():
-            try:
-                if not self.pump_once():
-                    self.stop_event.wait(0.2)
-            except Exception:
-                log.exception("stream pump for %s", self.trigger.function)
-                self.stop_event.wait(0.5)
+    def _shard(self) -> Any:
+        return dynamodb_backends[ACCOUNT][self.region].tables[self.table_name].stream_shard
 
-    def pump_once(self) -> int:
-        arn = self.trigger.stream_arn
-        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        delivered = 0
-        for shard in shards:
-            shard_id = shard["ShardId"]
-            if shard_id not in self.iterators:
-                self.iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            got = self.streams.get_records(ShardIterator=self.iterators[shard_id], Limit=self.trigger.batch_size)
-            records = got.get("Records", [])
-            if records:
-                for record in records:
-                    record["eventSourceARN"] = arn
-                    record.setdefault("awsRegion", arn.split(":")[3])
-                    created = record["dynamodb"].get("ApproximateCreationDateTime")
-                    if created is not None:  # boto3 parsed it; Lambda's event carries epoch seconds
-                        record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
-                ok, _ = _invoke(self.lambda_client, self.trigger.function, {"Records": records})
-                if not ok:
-                    continue  # keep the iterator: the same batch is delivered again
-                delivered += len(records)
-            self.iterators[shard_id] = got.get("NextShardIterator") or self.iterators[shard_id]
-        return delivered
+    def pump_once(self) -> bool:
+        shard = self._shard()
+        if self.position is None:
+            self.position = shard.starting_sequence_number
+        if shard.starting_sequence_number + len(shard.items) <= self.position:
+            return False
+        records = [json.loads(json.dumps(r, default=_epoch)) for r in shard.get(self.position, self.trigger.batch_size)]
+        for record in records:
+            record["awsRegion"] = self.region
+            record["eventSourceARN"] = self.trigger.stream_arn
+        ok, _ = invoke(self.trigger.function, {"Records": records})
+        if ok:
+            for observe in self.observers:
+                observe(records)
+            self.position += len(records)
+            self.delivered += len(records)
+            taken = self.position - shard.starting_sequence_number
+            del shard.items[:taken]
+            shard.starting_sequence_number += taken
+        return True
 
 
-class Scheduler(threading.Thread):
-    """EventBridge schedules (which moto never fires), at the compressed clock's pace (at most once a second)."""
+def _epoch(value: Any) -> Any:
+    """moto keeps ApproximateCreationDateTime as a naive UTC datetime; Lambda's event carries epoch seconds."""
+    return int(value.replace(tzinfo=UTC).timestamp())
 
-    def __init__(
-        self, schedules: list[ScheduleTrigger], lambda_client: Any, scale: float, stop: threading.Event
-    ) -> None:
-        super().__init__(name="scheduler", daemon=True)
-        self.schedules, self.lambda_client, self.scale, self.stop_event = (
-            schedules,
-            lambda_client,
-            scale,
-            stop,
-        )
-        self.fired: dict[str, int] = {}
 
-    def run(self) -> None:
-        next_at = {s.function: 0.0 for s in self.schedules}
-        while not self.stop_event.is_set():
-            now = time.monotonic()
-            for s in self.schedules:
-                if now >= next_at[s.function]:
-                    next_at[s.function] = now + max(1.0, s.rate_seconds / self.scale)
-                    self.fire(s)
-            self.stop_event.wait(0.2)
+def schedule(kernel: Kernel, trigger: ScheduleTrigger) -> None:
+    """An EventBridge rate schedule (which moto never fires) on the kernel's clock."""
 
-    def fire(self, schedule: ScheduleTrigger) -> None:
+    def fire() -> None:
         event = {
             "version": "0",
             "id": str(uuid.uuid4()),
             "detail-type": "Scheduled Event",
             "source": "aws.events",
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "time": kernel.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "resources": [],
             "detail": {},
         }
-        try:
-            _invoke(self.lambda_client, schedule.function, event)
-        except Exception:
-            log.exception("schedule %s", schedule.function)
-        self.fired[schedule.function] = self.fired.get(schedule.function, 0) + 1
+        invoke(trigger.function, event)
 
-
-def clients(endpoint: str, region: str) -> tuple[Any, Any, Any]:
-    session = boto3.session.Session(region_name=region)
-    return (
-        session.client("lambda", endpoint_url=endpoint),
-        session.client("sqs", endpoint_url=endpoint),
-        session.client("dynamodbstreams", endpoint_url=endpoint),
-    )
+    kernel.every(trigger.rate_seconds, fire, f"schedule {trigger.function}")

@@ -1,7 +1,8 @@
 """The 12315 platform simulator: a real HTTP server with the pull API and the report-back endpoint, faults
 switchable on demand, and a signer-pusher that calls the adapter's webhook.
 
-Records become visible when the (compressed) clock reaches their ``updated_at``, as on the real platform. Pages
+Records become visible when the clock (the kernel's, see kernel.py) reaches their ``updated_at``, as on the real
+platform. Pages
 are ordered by (``updated_at``, ``complaint_id``, ``revision``) and the opaque cursor names the last item served
 (keyset paging). Report-back follows the contract's Idempotency-Key rules: 201 first, 200 for the same key and
 body, 409 for the same key with another body, 404 for an unknown complaint.
@@ -11,7 +12,8 @@ Faults (``sim.faults.update(...)`` or ``POST /_sim/faults`` with a JSON object o
 - per request, on the endpoints in ``targets`` (``pull``, ``results``), at most one of: ``error`` (503),
   ``throttle`` (429 with ``Retry-After``), ``slow`` (answers after ``slow_seconds``), ``drop`` (the connection
   is closed without an answer; on ``results`` the report is recorded first, so only the reply is lost).
-  ``script`` forces the faults of the next requests in order (``ok``: none), before the rates apply;
+  ``script`` forces the faults of the next requests in order (``ok``: none), before the rates apply. ``slow``
+  is real seconds: it tries the client's timeouts, and simulated time stands still while a request is served;
 - per page: ``duplicate_page`` (the next cursor serves the same page again), ``repeat_items`` (the next page
   starts with the last ``repeat_items`` items of this one);
 - per record: ``late`` (visible ``late_seconds`` of simulated time after its ``updated_at``, so it appears
@@ -45,7 +47,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from odr_adapter.clock import Clock
+from odr_adapter.clock import SHANGHAI, Clock
+
+from .kernel import Kernel
 
 log = logging.getLogger("odr_local.simulator")
 
@@ -207,7 +211,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 @dataclass
 class Simulator:
-    clock: Clock
+    clock: Clock = field(default_factory=Clock)
     token: str = "sim-token"
     push_secret: str = "sim-push-secret"
     faults: Faults = field(default_factory=Faults)
@@ -238,19 +242,20 @@ class Simulator:
         self.thread.start()
 
     def stop(self) -> None:
-        if self.pusher:
-            self.pusher.stop()
         self.server.shutdown()
 
-    def configure(self, options: FeedOptions, webhook_url: str) -> None:
+    def configure(self, options: FeedOptions, webhook_url: str, kernel: Kernel) -> None:
         """Apply a scenario's ``feed:`` section: its faults, and the pusher when ``push`` is on."""
         self.faults.update(**options.faults.model_dump())
         if options.push:
-            self.start_pusher(webhook_url)
+            self.start_pusher(webhook_url, kernel)
 
-    def start_pusher(self, webhook_url: str, batch_size: int = MAX_PUSH_ITEMS, interval: float = 0.2) -> Pusher:
-        self.pusher = Pusher(self, webhook_url, batch_size, interval)
-        self.pusher.start()
+    def start_pusher(self, webhook_url: str, kernel: Kernel, batch_size: int = MAX_PUSH_ITEMS) -> Pusher:
+        self.pusher = Pusher(self, webhook_url, kernel, batch_size)
+        with self.lock:
+            visible = sorted({e.visible_at for e in self._entries})
+        for at in visible:
+            self.pusher.push_at(at)
         return self.pusher
 
     def publish(self, record: dict[str, Any]) -> None:
@@ -264,6 +269,8 @@ class Simulator:
             entry = _Entry(record, key, at, at + timedelta(seconds=self.faults.late_seconds if late else 0))
             self._entries.append(entry)
             self._by_id.setdefault(key[0], []).append(entry)
+        if self.pusher is not None:
+            self.pusher.push_at(entry.visible_at)
 
     def offered(self) -> set[tuple[str, int]]:
         """Every (complaint_id, revision) published so far: what intake must account for."""
@@ -388,6 +395,8 @@ class Simulator:
     def _admin(self, request: Request) -> Response:
         if request.path == "/_sim/counters" and request.method == "GET":
             return _json(self.counters())
+        if request.path == "/_sim/publish" and request.method == "POST":
+            return self._publish_request(request.get_json(silent=True))
         if request.path == "/_sim/faults" and request.method == "GET":
             return _json(self.faults.model_dump())
         if request.path == "/_sim/faults" and request.method == "POST":
@@ -403,6 +412,29 @@ class Simulator:
             return _json(self.faults.model_dump())
         return _json({"error": "not found"}, 404)
 
+    def _publish_request(self, body: Any) -> Response:
+        """``{"records": [...], "now": bool}``: put records on the platform (``now``: registered at this
+        instant). All or nothing: a record without a usable ``updated_at`` is named and nothing is published."""
+        records = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(records, list):
+            return _json({"error": 'a JSON object {"records": [...]} is required'}, 400)
+        if body.get("now"):
+            stamp = self.clock.now().astimezone(SHANGHAI).isoformat()
+            records = [
+                {**r, "registered_at": stamp, "updated_at": stamp} if isinstance(r, dict) else r for r in records
+            ]
+        problems = []
+        for n, record in enumerate(records):
+            try:
+                _at(record)
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append({"index": n, "reason": f"updated_at must be a date-time with an offset ({exc})"})
+        if problems:
+            return _json({"error": "nothing published", "problems": problems}, 400)
+        for record in records:
+            self.publish(record)
+        return _json({"published": len(records)}, 202)
+
     # -- what the pusher needs ------------------------------------------------------------------------------
 
     def due_for_push(self, done: set[Key]) -> list[_Entry]:
@@ -416,40 +448,46 @@ class Simulator:
         return sorted(due.values(), key=lambda e: e.order)
 
 
-class Pusher(threading.Thread):
+class Pusher:
     """The platform's push: batches of newly visible records, signed, POSTed to the adapter's webhook.
 
-    2xx: delivered. 4xx: refused for good, given up (as the contract says the platform does). Anything else, or
-    no answer: sent again after a growing pause, so a record may arrive more than once, and by pull too.
+    A push is due when a record becomes visible (on the kernel's clock). 2xx: delivered. 4xx: refused for good,
+    given up (as the contract says the platform does). Anything else, or no answer: sent again after a growing
+    pause of simulated time, so a record may arrive more than once, and by pull too.
     """
 
-    def __init__(self, sim: Simulator, url: str, batch_size: int = MAX_PUSH_ITEMS, interval: float = 0.2) -> None:
-        super().__init__(name="12315-pusher", daemon=True)
-        self.sim, self.url, self.batch_size, self.interval = sim, url, min(batch_size, MAX_PUSH_ITEMS), interval
+    RETRY_SECONDS = 15.0  # the first pause after a failed push; doubles per failure, at most ten minutes
+
+    def __init__(self, sim: Simulator, url: str, kernel: Kernel, batch_size: int = MAX_PUSH_ITEMS) -> None:
+        self.sim, self.url, self.kernel, self.batch_size = sim, url, kernel, min(batch_size, MAX_PUSH_ITEMS)
         self.pushed: set[Key] = set()
         self.given_up: set[Key] = set()
         self.failures = 0
-        self.next_try = 0.0
-        self.halt = threading.Event()
+        self._due: set[float] = set()  # epoch seconds at which a push is already on the kernel's queue
 
-    def stop(self) -> None:
-        self.halt.set()
+    def push_at(self, when: datetime) -> None:
+        at = when.timestamp()
+        with self.sim.lock:
+            if at in self._due:
+                return
+            self._due.add(at)
+        self.kernel.call_at(when, lambda: self._fire(at), "12315 push")
 
-    def run(self) -> None:
-        while not self.halt.wait(self.interval):
-            try:
-                self.push_due()
-            except Exception:  # the pusher must outlive any one bad moment
-                log.exception("12315 pusher")
+    def _fire(self, at: float) -> None:
+        with self.sim.lock:
+            self._due.discard(at)
+        try:
+            self.push_due()
+        except Exception:  # the pusher must outlive any one bad moment
+            log.exception("12315 pusher")
 
     def push_due(self) -> None:
-        if time.monotonic() < self.next_try:
-            return
         for batch in self._batches(self.sim.due_for_push(self.pushed | self.given_up)):
             status = self._post(batch)
             if status is None or not (200 <= status < 300 or 400 <= status < 500):
                 self.failures += 1
-                self.next_try = time.monotonic() + min(5.0, 0.2 * 2**self.failures)
+                pause = min(600.0, self.RETRY_SECONDS * 2 ** (self.failures - 1))
+                self.push_at(self.kernel.now() + timedelta(seconds=pause))
                 return
             keys = {e.key for e in batch}
             if status < 300:

@@ -30,7 +30,7 @@ class Sms:
 
 @dataclass
 class SmsGatewaySimulator:
-    clock: Clock
+    clock: Clock = field(default_factory=Clock)
     token: str = "sms-gateway-token"
     sent: list[Sms] = field(default_factory=list)
     requests: int = 0

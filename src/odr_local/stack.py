@@ -1,13 +1,15 @@
-"""One object that is the whole local stack: emulator, resources from template.yaml, handlers, triggers."""
+"""One object that is the whole local stack: emulator, resources from template.yaml, handlers, triggers, and
+the kernel that drives its time (virtual by default, paced to the wall clock for people clicking pages)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
-from odr_adapter.clock import CLOCK_ENV, Clock
+from odr_adapter.clock import set_pause
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client as boto_client
 from odr_adapter.data_access.directory import DirectoryStore
@@ -30,7 +32,8 @@ from odr_adapter.district_files import read_district
 
 from . import invoker, moto_patches
 from .deploy import Deployer, Deployment
-from .services import ApiGateway, QueuePump, Scheduler, StreamPump, clients
+from .kernel import Kernel
+from .services import ApiGateway, QueuePump, StreamPump, schedule
 from .simulator import Simulator
 from .sms_gateway import SmsGatewaySimulator
 from .template import ROOT
@@ -38,6 +41,7 @@ from .template import ROOT
 REGION = "cn-north-1"  # an AWS China region: the stack proves the ARNs are partition-aware
 SES_REGION = "ap-southeast-1"  # SES is not offered in China regions
 DISTRICT_DIR = ROOT / "data" / "district"
+LOCAL_CLOCK_ENV = "ODR_LOCAL_CLOCK"  # how a client process (the odr CLI) learns a paced stack's time
 
 
 def _free_port() -> int:
@@ -49,24 +53,26 @@ def _free_port() -> int:
 @dataclass
 class LocalStack:
     start_time: datetime
-    seconds_per_day: float = 4.0
+    seconds_per_day: float | None = None  # None: virtual time; a number: paced, one simulated day per that
     port: int = 0
     district_dir: Path = DISTRICT_DIR
     policies: DeadlinePolicies | None = None
     manual_screening: list[str] = field(default_factory=list)  # stations that confirm screening by hand
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameters a scenario overrides
     deployment: Deployment = field(init=False)
-    clock: Clock = field(init=False)
+    kernel: Kernel = field(init=False)
 
     def __post_init__(self) -> None:
         self.port = self.port or _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.stop_event = threading.Event()
+        self.triggers_running = False
 
     def start(self) -> LocalStack:
-        self.clock = Clock.compressed(self.start_time, self.seconds_per_day)
+        self.kernel = Kernel(self.start_time, self.seconds_per_day).start()
+        if not self.kernel.paced:
+            set_pause(lambda seconds: None)  # a pause inside an invocation is work: simulated time stands still
         os.environ.update(
             {
-                CLOCK_ENV: self.clock.to_env(),
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "MOTO_PORT": str(self.port),
                 "AWS_DEFAULT_REGION": REGION,
@@ -93,9 +99,9 @@ class LocalStack:
             timeout=10,
         )
         moto_patches.install()
-        self.simulator = Simulator(self.clock)
+        self.simulator = Simulator()
         self.simulator.start()
-        self.sms_gateway = SmsGatewaySimulator(self.clock)
+        self.sms_gateway = SmsGatewaySimulator()
         self.sms_gateway.start()
         api_port = _free_port()  # known before deploying: the action links in messages point at it
         deployer = Deployer(
@@ -107,6 +113,7 @@ class LocalStack:
                 "SesRegion": SES_REGION,
                 "PublicBaseUrl": f"http://127.0.0.1:{api_port}/prod",
                 "SmsGatewayUrl": self.sms_gateway.url,
+                **self.parameters,
             },
             secrets={
                 "FeedTokenSecret": self.simulator.token,
@@ -123,21 +130,51 @@ class LocalStack:
         self.directory.replace(district)
         if self.policies:
             self.directory.save_policies(self.policies)
-        lambda_client, sqs, streams = clients(self.endpoint, REGION)
-        self.api = ApiGateway(self.deployment.routes, lambda_client, port=api_port)
+        self.api = ApiGateway(self.deployment.routes, port=api_port)
         self.api.start()
-        self.pumps: list[threading.Thread] = [
-            QueuePump(t, sqs, lambda_client, self.stop_event) for t in self.deployment.queues
-        ]
-        self.pumps += [StreamPump(t, streams, lambda_client, self.stop_event) for t in self.deployment.streams]
-        self.scheduler = Scheduler(self.deployment.schedules, lambda_client, self.clock.scale, self.stop_event)
+        sqs = self.client("sqs")
+        self.queue_pumps = [QueuePump(t, sqs, REGION) for t in self.deployment.queues]
+        self.stream_pumps = [StreamPump(t, REGION) for t in self.deployment.streams]
+        self.kernel.every(3600, moto_patches.prune_finished_threads, "prune finished interpreter threads")
         return self
 
     def run_triggers(self) -> None:
-        """Start the SQS pumps and the schedules (the feed starts flowing)."""
-        for pump in self.pumps:
-            pump.start()
-        self.scheduler.start()
+        """Start the event source mappings and the schedules (the feed starts flowing)."""
+        if self.triggers_running:
+            return
+        self.triggers_running = True
+        for pump in self.queue_pumps:
+            self.kernel.add_source(pump.pump_once, pump.next_visible)
+        for stream in self.stream_pumps:
+            self.kernel.add_source(stream.pump_once)
+        for trigger in self.deployment.schedules:
+            schedule(self.kernel, trigger)
+
+    # -- time ---------------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.kernel.now()
+
+    def settle(self) -> None:
+        """Virtual time: run all that can run at this instant (what a test does after acting as a person)."""
+        self.kernel.settle()
+
+    def run_until(self, done: Callable[[], bool] | None = None, until: datetime | None = None) -> bool:
+        return self.kernel.run_until(done, until)
+
+    def advance(self, delta: timedelta) -> None:
+        self.kernel.advance(delta)
+
+    def wait_for(self, done: Callable[[], bool], timeout: float = 30.0) -> bool:
+        """Either mode: until ``done()`` holds (virtual: event by event; paced: polling in real time)."""
+        if not self.kernel.paced:
+            return self.kernel.run_until(done, max_wall_seconds=timeout)
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if done():
+                return True
+            time.sleep(0.05)
+        return done()
 
     def _export_function_environment(self) -> None:
         """Handlers run in this process, so their variables go into its environment (they must agree)."""
@@ -167,18 +204,20 @@ class LocalStack:
             f"AWS_DEFAULT_REGION={REGION}",
             "AWS_ACCESS_KEY_ID=local",
             "AWS_SECRET_ACCESS_KEY=local",
-            f"{CLOCK_ENV}={self.clock.to_env()}",
+            f"{LOCAL_CLOCK_ENV}={self.kernel.pace_spec()}",
+            f"ODR_SIMULATOR_URL={self.simulator.url}",
         ]
         return "\n".join(lines) + "\n"
 
     def stop(self) -> None:
-        self.stop_event.set()
         self.api.stop()
         self.simulator.stop()
         self.sms_gateway.stop()
         # moto's backends are process-wide: reset them so a later stack in this process starts empty.
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
         self.server.stop()
+        self.kernel.stop()
+        set_pause(time.sleep)
 
     # -- handy views for the runner, the CLI and the tests ------------------------------------------
 

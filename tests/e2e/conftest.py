@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from odr_adapter.case import Case
-from odr_local.runner import ScenarioRun
+from odr_local.runner import ScenarioRun, stack_for
 from odr_local.scenario import Scenario
 from odr_local.stack import LocalStack
 
@@ -49,12 +49,7 @@ class PathsRun:
 def _run(scenario_file: str) -> Iterator[PathsRun]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     scenario = Scenario.load(HERE / scenario_file)
-    stack = LocalStack(
-        scenario.start,
-        scenario.seconds_per_day,
-        policies=scenario.deadline_policies,
-        manual_screening=scenario.manual_screening,
-    ).start()
+    stack = stack_for(scenario)
     out = io.StringIO()
     try:
         result = ScenarioRun(scenario, stack, out).run()

@@ -292,7 +292,7 @@ def test_an_interrupted_import_is_finished_by_running_it_again(aws: Aws, capsys,
     assert [c.key for c in plan.changes] == [e.uscc for e in wanted]
     store.replace(District(stations=[], enterprises=[wanted[120]]))
     with pytest.raises(DirectoryChanged, match="1 of 2 transaction"):
-        store.apply(plan, snap.revision, path.name, Clock.from_env().now())
+        store.apply(plan, snap.revision, path.name, Clock().now())
     assert store.revision().state == "writing"
     assert len(store.snapshot().enterprises) == 99 + 1  # the first transaction's rows and the one written meanwhile
 
@@ -309,7 +309,7 @@ def test_an_import_planned_on_an_older_revision_is_refused(imported: DirectorySt
     plan = plan_directory(snap.enterprises, wanted)
     assert odr(capsys, "directory", "import", edited_directory(tmp_path)).code == 0  # revision 3 meanwhile
     with pytest.raises(DirectoryChanged, match="0 of 1 transaction"):
-        imported.apply(plan, snap.revision, "stale.csv", Clock.from_env().now())
+        imported.apply(plan, snap.revision, "stale.csv", Clock().now())
     assert all(e.contact_name != "新专员" for e in imported.snapshot().enterprises)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,6 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from odr_adapter.clock import CLOCK_ENV, Clock
 from odr_adapter.counters import ALL
 from odr_adapter.reports import Period, build_report
 from odr_cli.main import main
@@ -73,7 +73,9 @@ def test_workbook_and_html_files_are_written(aws: StatsAws, capsys: pytest.Captu
 def test_without_dates_the_report_covers_this_month_to_today(
     aws: StatsAws, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(CLOCK_ENV, Clock.compressed(datetime.fromisoformat("2026-12-06T10:00:00+08:00"), 86400).to_env())
+    # A local stack's env file tells its simulated time (standing still: scale 0).
+    at = datetime.fromisoformat("2026-12-06T10:00:00+08:00").timestamp()
+    monkeypatch.setenv("ODR_LOCAL_CLOCK", f"{at}|{time.time()}|0")
     code, out, _ = odr(capsys, "report")
     assert code == 0 and out.splitlines()[0] == "ODR 统计 2026-12-01 至 2026-12-06"
 

@@ -8,10 +8,11 @@ Every try is returned for the case history.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from .clock import pause
 
 
 class DeliveryFailed(Exception):
@@ -43,7 +44,7 @@ class Route:
 
 
 def deliver(
-    routes: list[Route], retry: RetryPolicy, sleep: Callable[[float], None] = time.sleep
+    routes: list[Route], retry: RetryPolicy, sleep: Callable[[float], None] = pause
 ) -> tuple[str | None, list[dict[str, Any]]]:
     """Try each route in turn until one delivers; (channel that delivered or None, every try)."""
     tries: list[dict[str, Any]] = []

@@ -1,67 +1,49 @@
 """The one clock production code reads.
 
-In AWS the clock is the system clock. On the local stack it is compressed: ``ODR_CLOCK`` holds
-``<simulated origin ISO>|<real origin epoch seconds>|<scale>``, and simulated time runs ``scale`` times faster
-than real time from that origin, so a 7-day case takes seconds. Step Functions timeouts are real seconds,
-hence :meth:`Clock.real_seconds_until`.
+In AWS it is the system clock. The local stack makes the system clock itself simulated (odr_local.kernel moves
+``time.time()`` and ``datetime.now()`` for the whole process), so nothing here knows about simulation: a
+deadline, a Step Functions timeout and a webhook's signature window are simulated seconds there and real ones
+in AWS, by the same code.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CLOCK_ENV = "ODR_CLOCK"
+
+_pause: Callable[[float], None] = time.sleep
 
 
 @dataclass(frozen=True)
 class Clock:
-    sim_origin: datetime | None = None
-    real_origin: float = 0.0
-    scale: float = 1.0
-
-    @classmethod
-    def from_env(cls) -> Clock:
-        spec = os.environ.get(CLOCK_ENV, "")
-        if not spec:
-            return cls()
-        origin, real, scale = spec.split("|")
-        return cls(datetime.fromisoformat(origin).astimezone(UTC), float(real), float(scale))
-
-    @classmethod
-    def compressed(cls, sim_origin: datetime, seconds_per_day: float) -> Clock:
-        return cls(sim_origin.astimezone(UTC), time.time(), 86400.0 / seconds_per_day)
-
-    def to_env(self) -> str:
-        if self.sim_origin is None:
-            return ""
-        return f"{self.sim_origin.isoformat()}|{self.real_origin}|{self.scale}"
-
     def now(self) -> datetime:
-        """Current (simulated) time, aware, in UTC."""
-        if self.sim_origin is None:
-            return datetime.now(UTC)
-        return self.sim_origin + timedelta(seconds=(time.time() - self.real_origin) * self.scale)
-
-    def real_seconds_until(self, when: datetime) -> float:
-        """Real seconds until ``when`` in this clock's time (negative when already past)."""
-        return (when - self.now()).total_seconds() / self.scale
+        """Current time, aware, in UTC."""
+        return datetime.now(UTC)
 
     def timeout_seconds_until(self, when: datetime) -> int:
-        """A Step Functions timeout (whole real seconds, at least 1) that fires at ``when``."""
-        return max(1, math.ceil(self.real_seconds_until(when)))
+        """A Step Functions timeout (whole seconds, at least 1) that fires at ``when``."""
+        return max(1, math.ceil((when - self.now()).total_seconds()))
 
-    def real_seconds(self, simulated_seconds: float) -> float:
-        return simulated_seconds / self.scale
+
+def pause(seconds: float) -> None:
+    """Wait inside one invocation (a backoff, a Retry-After). The local stack's virtual time counts this as
+    work, during which simulated time stands still, so it installs a pause that returns at once."""
+    _pause(seconds)
+
+
+def set_pause(pause_function: Callable[[float], None]) -> None:
+    global _pause
+    _pause = pause_function
 
 
 def now() -> datetime:
-    return Clock.from_env().now()
+    return Clock().now()
 
 
 def local(dt: datetime) -> datetime:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import http.client
 import json
 import random
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+
+from .clock import pause
 
 TRANSIENT_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException)
 
@@ -89,7 +90,7 @@ class FeedClient:
                 last = f"{type(exc).__name__}: {exc}"
             self.retries += 1
             if attempt < self.attempts - 1:
-                time.sleep(wait)
+                pause(wait)
         raise PlatformUnavailable(f"{method} {path} failed {self.attempts} times (last: {last})")
 
     def page(self, updated_after: str, cursor: str | None, limit: int = 200) -> dict[str, Any]:

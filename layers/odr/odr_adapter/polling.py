@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -85,11 +86,11 @@ def poll(
     overlap: timedelta = OVERLAP,
     page_size: int = PAGE_SIZE,
 ) -> PollReport:
-    """One poller run under the lease; ``budget_seconds`` is the real time it may take (the lease outlives it)."""
+    """One poller run under the lease; ``budget_seconds`` is the (real, monotonic) time the invocation may take,
+    and the lease outlives it."""
     started = clock.now()
-    # Real seconds become the clock's seconds: on the local stack the clock runs faster than real time.
-    stop_at = started + timedelta(seconds=budget_seconds * clock.scale)
-    lease_until = started + timedelta(seconds=(budget_seconds + 60) * clock.scale)
+    stop_at = time.monotonic() + budget_seconds
+    lease_until = started + timedelta(seconds=budget_seconds + 60)
     if not state.acquire(owner, started, lease_until):
         return PollReport(held_elsewhere=True)
     try:
@@ -104,7 +105,7 @@ def _run(
     state: StateStore,
     clock: Clock,
     started: datetime,
-    stop_at: datetime,
+    stop_at: float,
     overlap: timedelta,
     page_size: int,
 ) -> PollReport:
@@ -143,7 +144,7 @@ def _run(
         if not page_cursor:
             report.complete = True
             break
-        if clock.now() >= stop_at:
+        if time.monotonic() >= stop_at:
             break
     report.cursor = cursor.isoformat() if cursor else None
     report.lag_seconds = (clock.now() - newest).total_seconds() if newest else 0.0

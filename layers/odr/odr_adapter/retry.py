@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from .case import StaleCase
+from .clock import pause
 
 T = TypeVar("T")
 
@@ -20,5 +20,5 @@ def on_stale(operation: Callable[[], T], attempts: int = 6) -> T:
         except StaleCase:
             if attempt == attempts - 1:
                 raise
-            time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            pause(random.uniform(0, 0.05 * 2**attempt))
     raise AssertionError("unreachable")

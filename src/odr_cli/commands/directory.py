@@ -94,7 +94,7 @@ def _runner(planner: Planner) -> Callable[[argparse.Namespace], int]:
             print("dry run: nothing was written")
             return 0
         try:
-            transactions = store.apply(plan, snap.revision, args.file.name, Clock.from_env().now())
+            transactions = store.apply(plan, snap.revision, args.file.name, Clock().now())
         except DirectoryChanged as exc:
             print(f"odr: {exc}", file=sys.stderr)
             return 1

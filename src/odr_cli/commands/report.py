@@ -41,7 +41,7 @@ def add_period_arguments(parser: argparse.ArgumentParser) -> None:
 
 def period_of(args: argparse.Namespace) -> Period:
     """The period asked for; days are Asia/Shanghai days, 'today' from the adapter's clock."""
-    last = args.last or local(Clock.from_env().now()).date().isoformat()
+    last = args.last or local(Clock().now()).date().isoformat()
     first = args.first
     if first is None:
         try:
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         write_xlsx(report, args.xlsx)
         print(f"workbook written to {args.xlsx}", file=notes)
     if args.html:
-        write_html(report, args.html, Clock.from_env().now())
+        write_html(report, args.html, Clock().now())
         print(f"HTML report written to {args.html}", file=notes)
     return 0
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
@@ -21,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from ..case import Case
+from ..clock import pause
 from ..counters import ALL, LIFETIME, CounterItem, CounterKey, Deltas, Marker, Values, case_from_item
 from .clients import client
 
@@ -92,7 +92,7 @@ class StatsStore:
                 if attempt == 5 or not _RETRYABLE & set(reasons):
                     raise
                 # Two changes met on a hot counter (``ALL``/``T``): try again shortly.
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+                pause(random.uniform(0, 0.05 * 2**attempt))
         raise AssertionError("unreachable")
 
     def add(self, deltas: Deltas) -> None:

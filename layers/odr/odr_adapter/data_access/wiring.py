@@ -28,5 +28,5 @@ def services() -> Services:
         sms=sms_sender(s),
         reports=Queue(s.report_queue_url),
         quarantine=QuarantineStore(s.cases_table),
-        clock=Clock.from_env(),
+        clock=Clock(),
     )
