@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
@@ -159,8 +159,11 @@ class QueuePump:
 
 class StreamPump:
     """A DynamoDB stream event source mapping: records in order, in batches, from the stream's start; a failed
-    batch is delivered again (the position does not move past it), as Lambda does. Records the consumer has
-    taken are dropped from the emulated stream, so a long run's memory does not grow with every write."""
+    batch is delivered again (the position does not move past it), as Lambda does. Records are kept 24 hours,
+    as DynamoDB Streams keeps them: older ones the consumer has taken are dropped from the emulated stream, so
+    a long run's memory does not grow with every write."""
+
+    RETENTION = timedelta(hours=24)
 
     def __init__(self, trigger: StreamTrigger, region: str) -> None:
         self.trigger, self.region = trigger, region
@@ -188,10 +191,18 @@ class StreamPump:
                 observe(records)
             self.position += len(records)
             self.delivered += len(records)
-            taken = self.position - shard.starting_sequence_number
-            del shard.items[:taken]
-            shard.starting_sequence_number += taken
+            self._forget_old(shard)
         return True
+
+    def _forget_old(self, shard: Any) -> None:
+        cutoff = (datetime.now(UTC) - self.RETENTION).replace(tzinfo=None)
+        taken = self.position - shard.starting_sequence_number if self.position is not None else 0
+        old = 0
+        while old < taken and shard.items[old].record["dynamodb"]["ApproximateCreationDateTime"] < cutoff:
+            old += 1
+        if old:
+            del shard.items[:old]
+            shard.starting_sequence_number += old
 
 
 def _epoch(value: Any) -> Any:

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import random
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +28,7 @@ from odr_adapter.data_access.stats import StatsStore, scan_cases
 from odr_adapter.report_export import render_html
 from odr_adapter.reports import Period, build_report, counts_cover
 from odr_adapter.summary import summarise
-from odr_local.runner import ScenarioRun
+from odr_local.runner import ScenarioRun, stack_for
 from odr_local.scenario import Scenario
 from odr_local.stack import LocalStack
 
@@ -50,17 +49,17 @@ class CountedRun:
     seed: int
     cases: list[Case]
     store: StatsStore
+    delivered: list[dict[str, Any]]  # every stream record the counters function was given, in order
 
     def counted_and_recounted(self) -> list[str]:
         return differences(recount(scan_cases(self.stack.deployment.ref("CasesTable"))).items, self.store.everything())
 
 
-def settle(run: CountedRun, timeout: float = 90.0) -> list[str]:
-    """Wait, as the scenario runner does, until the counters cover every case (the stream pump trails the
-    workflow); then the differences between every counter and a recount, which must be none at once."""
-    deadline = time.monotonic() + timeout
-    while not counts_cover(run.store, run.cases) and time.monotonic() < deadline:
-        time.sleep(0.5)
+def settle(run: CountedRun) -> list[str]:
+    """The counters cover every case once the stack is idle (the stream is drained before time moves on);
+    then the differences between every counter and a recount, which must be none."""
+    run.stack.settle()
+    assert counts_cover(run.store, run.cases)
     return run.counted_and_recounted()
 
 
@@ -72,16 +71,13 @@ def counted() -> Iterator[CountedRun]:
     scenario = Scenario.load(HERE / "counters.yaml")
     scenario.complaints.seed = seed
     forget_previous_stacks()
-    stack = LocalStack(
-        scenario.start,
-        scenario.seconds_per_day,
-        policies=scenario.deadline_policies,
-        manual_screening=scenario.manual_screening,
-    ).start()
+    stack = stack_for(scenario)
+    delivered: list[dict[str, Any]] = []
+    stack.stream_pumps[0].observers.append(delivered.extend)
     try:
         ScenarioRun(scenario, stack, io.StringIO()).run()
         cases = list(scan_cases(stack.deployment.ref("CasesTable")))
-        yield CountedRun(stack, seed, cases, StatsStore(stack.deployment.ref("StatsTable")))
+        yield CountedRun(stack, seed, cases, StatsStore(stack.deployment.ref("StatsTable")), delivered)
     finally:
         stack.stop()
         forget_previous_stacks()
@@ -104,14 +100,14 @@ def test_the_report_from_counters_says_what_the_per_case_summary_says(counted: C
     handled = [c for c in counted.cases if c.enterprise and "acceptance" in c.deadlines and c.outcome != "withdrawn"]
     assert report.total.count("handled") == len(handled)
     assert report.total.recovered == sum((c.recovered_amount or Decimal(0) for c in counted.cases), Decimal(0))
-    html = render_html(report, counted.stack.clock.now())
+    html = render_html(report, counted.stack.now())
     assert report.sentence() in html and html.count("<svg") == 3
 
 
 def test_a_redelivered_stream_counts_nothing_twice(counted: CountedRun) -> None:
     assert settle(counted) == []
     before = counted.store.everything()
-    records = stream_records(counted.stack)
+    records = [r for r in counted.delivered if is_case_item(r["dynamodb"]["Keys"])]
     lam = counted.stack.client("lambda")
     totals = {"applied": 0, "duplicates": 0, "no_change": 0}
     for start in range(0, len(records), 100):
@@ -140,27 +136,3 @@ def test_dashboards_get_the_same_figures_over_http(counted: CountedRun) -> None:
 def is_case_item(keys: dict[str, Any]) -> bool:
     """What the event source mapping's FilterCriteria in template.yaml lets through."""
     return bool(keys["pk"]["S"].startswith("CASE#") and keys["sk"]["S"] == "CASE")
-
-
-def stream_records(stack: LocalStack) -> list[dict[str, Any]]:
-    """The case table's whole stream from the start, as the event source mapping would deliver it again (its
-    filter passes case items only)."""
-    streams = stack.client("dynamodbstreams")
-    arn = stack.deployment.att("CasesTable", "StreamArn")
-    out: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            got = streams.get_records(ShardIterator=iterator, Limit=1000)
-            if not got["Records"]:
-                break
-            out.extend(r for r in got["Records"] if is_case_item(r["dynamodb"]["Keys"]))
-            iterator = got.get("NextShardIterator")
-    for record in out:
-        record["eventSourceARN"] = arn
-        record["dynamodb"]["ApproximateCreationDateTime"] = int(
-            record["dynamodb"]["ApproximateCreationDateTime"].timestamp()
-        )
-    return out

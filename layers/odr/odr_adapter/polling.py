@@ -6,7 +6,10 @@ late (an ``updated_at`` earlier than ones already served) is still caught when i
 late, however long a run takes. Each page is queued before the cursor moves, so a crash re-reads it.
 
 "New" and "duplicate" are counted against the keys seen inside the overlap window, which the checkpoint keeps:
-cheap (no read per record) and exact for everything the window can serve again.
+cheap (no read per record) and exact for everything the window can serve again. Only records whose key
+(complaint id + revision) is not among them are queued: the overlap serves the last records again on every run,
+and sending them again would only make intake drop them again. The keys are saved with the cursor after the
+page is queued, so a crash in between queues them once more (at least once, never lost).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class PollReport:
     seen: int = 0
     new: int = 0
     duplicate: int = 0
+    queued: int = 0  # records sent to intake: those not already queued inside the window
     lag_seconds: float = 0.0  # now - newest updated_at seen in this run (0 when the feed had nothing)
     cursor: str | None = None
 
@@ -122,13 +126,17 @@ def _run(
             ceiling = _server_time(page) or started
         items: list[Any] = page["items"]
         keyed = [(record_key(item), updated_at(item)) for item in items]
-        for key, at in keyed:
+        fresh = []
+        for item, (key, at) in zip(items, keyed, strict=True):
             if key in recent or at is None or at <= since:
                 report.duplicate += 1  # already seen in the window, or a stale copy from before it
             else:
                 report.new += 1
+            if key not in recent:
+                fresh.append({"record": item, "source": "poll"})
             recent[key] = at or started
-        queue.send_all([{"record": item, "source": "poll"} for item in items])
+        queue.send_all(fresh)
+        report.queued += len(fresh)
         # Everything on this page is durably queued: only now may the cursor pass it.
         report.seen += len(items)
         report.pages += 1
