@@ -45,12 +45,12 @@ Source = Callable[[], bool]  # does one piece of work if it has any; True when i
 Hint = Callable[[], float | None]  # the next epoch second at which it will have work, if known
 WATCHDOG_SECONDS = 120.0  # a thread holding the baton this long (real time) is reported, not killed
 
-_active: Kernel | None = None
+_running: list[Kernel] = []  # the innermost drives new threads; an inner one (a test's own) stops first
 
 
 def active() -> Kernel | None:
     """The kernel driving this process's time, if any (handlers never need it; the local stack's parts do)."""
-    return _active
+    return _running[-1] if _running else None
 
 
 @dataclass(order=True)
@@ -96,24 +96,22 @@ class Kernel:
     # -- life ---------------------------------------------------------------------------------------------
 
     def start(self) -> Kernel:
-        global _active
-        if _active is not None:
-            raise RuntimeError("another kernel already drives this process's time")
         self._coordinates = self._travel.start()
-        _active = self
+        _running.append(self)
         if self.paced:
             self._start_pacing()
         return self
 
     def stop(self) -> None:
         """Stop driving. Threads still waiting (open cases) stay blocked; the process clock is real again."""
-        global _active
         self._stopping.set()
         self._wakeup.set()
         if self._driver is not None and self._driver is not threading.current_thread():
             self._driver.join(timeout=30)
+        if _running[-1] is not self:
+            raise RuntimeError("kernels stop in the reverse order of their start")
         self._travel.stop()
-        _active = None
+        _running.pop()
 
     def go_paced(self, seconds_per_day: float) -> None:
         """From now on follow the wall clock (after a virtual run, for people clicking through pages)."""
@@ -315,13 +313,11 @@ class VirtualEvent:
     isSet = is_set
 
     def set(self) -> None:
-        kernel = _active
         self._flag = True
         self._real.set()
-        if kernel is not None:
-            with kernel._lock:
-                waiters, self._waiters = list(self._waiters), []
-            for waiter in waiters:
+        for waiter in list(self._waiters):
+            kernel = waiter.thread._kernel
+            if kernel is not None:
                 kernel._wake(waiter)
 
     def clear(self) -> None:
@@ -330,8 +326,8 @@ class VirtualEvent:
 
     def wait(self, timeout: float | None = None) -> bool:
         thread = threading.current_thread()
-        kernel = _active
-        if kernel is None or not isinstance(thread, SimThread) or thread._kernel is not kernel:
+        kernel = thread._kernel if isinstance(thread, SimThread) else None
+        if kernel is None:
             return self._real.wait(timeout)
         with kernel._lock:
             if self._flag:
@@ -346,7 +342,7 @@ class SimThread(threading.Thread):
     _kernel: Kernel | None = None
 
     def start(self) -> None:
-        self._kernel = _active
+        self._kernel = active()
         self._go = threading.Event()
         self._finished = VirtualEvent()
         if self._kernel is not None:
@@ -383,7 +379,7 @@ class SimThread(threading.Thread):
 def sleep(seconds: float) -> None:
     """``time.sleep`` for simulated threads: the interval passes on the kernel's clock."""
     thread = threading.current_thread()
-    if _active is not None and isinstance(thread, SimThread):
+    if isinstance(thread, SimThread) and thread._kernel is not None:
         VirtualEvent().wait(seconds)
     else:
         time.sleep(seconds)

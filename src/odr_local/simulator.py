@@ -463,6 +463,7 @@ class Pusher:
         self.pushed: set[Key] = set()
         self.given_up: set[Key] = set()
         self.failures = 0
+        self.retry_at: datetime | None = None  # after a failed push, nothing goes out before this
         self._due: set[float] = set()  # epoch seconds at which a push is already on the kernel's queue
 
     def push_at(self, when: datetime) -> None:
@@ -482,12 +483,16 @@ class Pusher:
             log.exception("12315 pusher")
 
     def push_due(self) -> None:
+        if self.retry_at is not None and self.kernel.now() < self.retry_at:
+            return  # the retry is on the kernel's queue already
+        self.retry_at = None
         for batch in self._batches(self.sim.due_for_push(self.pushed | self.given_up)):
             status = self._post(batch)
             if status is None or not (200 <= status < 300 or 400 <= status < 500):
                 self.failures += 1
                 pause = min(600.0, self.RETRY_SECONDS * 2 ** (self.failures - 1))
-                self.push_at(self.kernel.now() + timedelta(seconds=pause))
+                self.retry_at = self.kernel.now() + timedelta(seconds=pause)
+                self.push_at(self.retry_at)
                 return
             keys = {e.key for e in batch}
             if status < 300:

@@ -71,7 +71,7 @@ def browser() -> Iterator[webdriver.Chrome]:
 def publish(stack: LocalStack, complaint_id: str, **changes: Any) -> None:
     """A complaint appears on the simulated 12315 platform; the poller picks it up."""
     raw = json.loads(RECORD.read_text(encoding="utf-8"))
-    at = local(stack.clock.now() - timedelta(minutes=5)).isoformat()
+    at = local(stack.now() - timedelta(minutes=5)).isoformat()
     raw.update(complaint_id=complaint_id, registered_at=at, updated_at=at, **changes)
     stack.simulator.publish(raw)
 

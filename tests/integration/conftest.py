@@ -29,8 +29,8 @@ class Invoker:
 @pytest.fixture(scope="package")
 def stack() -> Iterator[LocalStack]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    # A slow clock (one simulated day = one real hour): deadlines never pass during these tests.
-    local = LocalStack(START, seconds_per_day=3600).start()
+    # Virtual time: it stands still while a test acts, and moves only as far as a test lets the stack run.
+    local = LocalStack(START).start()
     try:
         yield local
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +31,32 @@ def seed_case(stack: LocalStack, raw: dict[str, Any]) -> Case:
             complaint_id=complaint.complaint_id,
             revision=complaint.revision,
             registered_at=complaint.registered_at,
-            received_at=stack.clock.now(),
+            received_at=stack.now(),
             record=complaint.to_raw(),
             execution_name=execution_name(complaint.complaint_id),
             execution_started=True,
         ),
         "received",
         "test",
-        stack.clock.now(),
+        stack.now(),
     )
     return stack.cases.save(case, event)
+
+
+def wait_for_case(stack: LocalStack, complaint_id: str, condition: Callable[[Case], bool]) -> Case:
+    """Let the stack run (in virtual time, event by event) until the case meets ``condition``."""
+    seen: list[Case] = []
+
+    def reached() -> bool:
+        case = stack.cases.get(complaint_id)
+        if case is not None and condition(case):
+            seen.append(case)
+            return True
+        return False
+
+    if not stack.wait_for(reached):
+        raise AssertionError(f"{complaint_id} never got there: {stack.cases.get(complaint_id)}")
+    return seen[-1]
 
 
 def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from odr_adapter.actions import perform
@@ -11,17 +10,7 @@ from odr_adapter.data_access.wiring import services
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker
-from .helpers import record, sqs_event
-
-
-def _wait(stack: LocalStack, complaint_id: str, predicate: Callable[[Case], bool], seconds: float = 20) -> Case:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        case = stack.cases.get(complaint_id)
-        if case is not None and predicate(case):
-            return case
-        time.sleep(0.1)
-    raise AssertionError(f"{complaint_id} did not reach the expected state")
+from .helpers import record, sqs_event, wait_for_case
 
 
 def _waiting(phase: str) -> Callable[[Case], bool]:
@@ -31,31 +20,31 @@ def _waiting(phase: str) -> Callable[[Case], bool]:
 def test_a_repeated_action_delivers_a_callback_that_was_lost(stack: LocalStack, invoke: Invoker) -> None:
     cid = "IT-ACT-LOST-00001"
     invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
-    case = _wait(stack, cid, _waiting("acceptance"))
+    case = wait_for_case(stack, cid, _waiting("acceptance"))
     assert case.pending is not None
     # The acceptance was written but its callback never reached Step Functions (a crash in between).
     lost, event = transition(
         case,
         "accepted",
         "enterprise:test",
-        stack.clock.now(),
+        stack.now(),
         status="accepted",
         pending=case.pending.model_copy(update={"answer": {"action": "accepted"}}),
     )
     stack.cases.save(lost, event)
-    time.sleep(0.5)
+    stack.settle()
     assert stack.cases.get(cid).pending.phase == "acceptance"  # type: ignore[union-attr]  # the workflow still waits
     perform(cid, "accept", "enterprise:test", {}, services())  # the specialist taps "accept" again
-    resumed = _wait(stack, cid, _waiting("resolution"))
+    resumed = wait_for_case(stack, cid, _waiting("resolution"))
     assert [h.event for h in resumed.history].count("accepted") == 1
 
 
 def test_repeating_an_action_that_was_delivered_changes_nothing(stack: LocalStack, invoke: Invoker) -> None:
     cid = "IT-ACT-REPEAT-001"
     invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
-    _wait(stack, cid, _waiting("acceptance"))
+    wait_for_case(stack, cid, _waiting("acceptance"))
     perform(cid, "accept", "enterprise:test", {}, services())
-    first = _wait(stack, cid, _waiting("resolution"))
+    first = wait_for_case(stack, cid, _waiting("resolution"))
     again = perform(cid, "accept", "enterprise:test", {}, services())
     assert again.version == first.version and stack.cases.get(cid).version == first.version  # type: ignore[union-attr]
 
@@ -63,15 +52,15 @@ def test_repeating_an_action_that_was_delivered_changes_nothing(stack: LocalStac
 def test_a_withdrawal_whose_wait_was_not_ended_heals_on_redelivery(stack: LocalStack, invoke: Invoker) -> None:
     cid = "IT-ACT-WITHDRAW-1"
     invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
-    case = _wait(stack, cid, _waiting("acceptance"))
+    case = wait_for_case(stack, cid, _waiting("acceptance"))
     withdrawn = record(complaint_id=cid, revision=2, status="withdrawn")
     # The withdrawal revision was written, then the process died before failing the wait's token.
     crashed, event = transition(
-        case, "withdrawal_received", "12315", stack.clock.now(), revision=2, record=withdrawn, withdraw_requested=True
+        case, "withdrawal_received", "12315", stack.now(), revision=2, record=withdrawn, withdraw_requested=True
     )
     stack.cases.save(crashed, event)
     invoke("IntakeFunction", sqs_event([{"record": withdrawn, "source": "push"}]))  # SQS redelivers it
-    assert _wait(stack, cid, lambda c: c.outcome is not None).outcome == "withdrawn"
+    assert wait_for_case(stack, cid, lambda c: c.outcome is not None).outcome == "withdrawn"
 
 
 def test_an_unreadable_message_is_quarantined_not_retried(stack: LocalStack, invoke: Invoker) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from odr_adapter.case import transition
 from odr_local.stack import LocalStack
 
@@ -15,15 +13,6 @@ def _executions(stack: LocalStack, complaint_id: str) -> list[str]:
     sfn = stack.client("stepfunctions")
     runs = sfn.list_executions(stateMachineArn=stack.state_machine_arn)["executions"]
     return [e["name"] for e in runs if e["name"] == f"case-{complaint_id}"]
-
-
-def _wait_for(predicate, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not reached")
 
 
 def test_the_same_record_twice_makes_one_case_and_one_execution(stack: LocalStack, invoke: Invoker) -> None:
@@ -51,7 +40,7 @@ def test_an_older_revision_never_overwrites_a_newer_one(stack: LocalStack, invok
 def test_a_crash_between_case_written_and_execution_started_heals(stack: LocalStack, invoke: Invoker) -> None:
     raw = record(complaint_id="IT-INTAKE-HEAL-01")
     # The crash: the case was written, its execution never started.
-    broken, event = transition(seed_case(stack, raw), "crash", "test", stack.clock.now(), execution_started=False)
+    broken, event = transition(seed_case(stack, raw), "crash", "test", stack.now(), execution_started=False)
     stack.cases.save(broken, event)
     assert _executions(stack, "IT-INTAKE-HEAL-01") == []
     ok, _ = invoke("IntakeFunction", sqs_event([{"record": raw, "source": "poll"}]))  # redelivery
@@ -62,13 +51,13 @@ def test_a_crash_between_case_written_and_execution_started_heals(stack: LocalSt
 def test_a_withdrawal_ends_the_running_wait(stack: LocalStack, invoke: Invoker) -> None:
     raw = record(complaint_id="IT-INTAKE-WITHDRAW")
     invoke("IntakeFunction", sqs_event([{"record": raw, "source": "poll"}]))
-    _wait_for(lambda: (c := stack.cases.get("IT-INTAKE-WITHDRAW")) is not None and c.pending is not None)
+    assert stack.wait_for(lambda: (c := stack.cases.get("IT-INTAKE-WITHDRAW")) is not None and c.pending is not None)
     withdrawn = record(complaint_id="IT-INTAKE-WITHDRAW", revision=2, status="withdrawn")
     invoke("IntakeFunction", sqs_event([{"record": withdrawn, "source": "push"}]))
-    _wait_for(lambda: stack.cases.get("IT-INTAKE-WITHDRAW").outcome == "withdrawn")  # type: ignore[union-attr]
+    assert stack.wait_for(lambda: stack.cases.get("IT-INTAKE-WITHDRAW").outcome == "withdrawn")  # type: ignore[union-attr]
     sfn = stack.client("stepfunctions")
     arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + ":case-IT-INTAKE-WITHDRAW"
-    _wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
+    assert stack.wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
 
 
 def test_bad_records_are_quarantined_and_the_rest_processed(stack: LocalStack, invoke: Invoker) -> None:

@@ -5,9 +5,7 @@ enterprises' links act on nothing, and say so."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import requests
@@ -18,7 +16,7 @@ from odr_adapter.links import ActionLink, link_key
 from odr_local.inbox import Inbox, Seen, open_link, submit
 from odr_local.stack import REGION, SES_REGION, LocalStack
 
-from .helpers import record, seed_case
+from .helpers import record, seed_case, wait_for_case
 
 JINFENG = "91310116MA1JK7Q26H"  # class A, SMS first (13900000201)
 JINFENG_MOBILE = "13900000201"
@@ -39,17 +37,7 @@ def start_case(stack: LocalStack, complaint_id: str, uscc: str = JINFENG) -> Cas
         name=case.execution_name,
         input=json.dumps({"complaint_id": complaint_id}),
     )
-    return wait_for(stack, complaint_id, lambda c: c.pending is not None and c.pending.phase == "acceptance")
-
-
-def wait_for(stack: LocalStack, complaint_id: str, condition: Any, seconds: float = 20) -> Case:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        case = stack.cases.get(complaint_id)
-        if case is not None and condition(case):
-            return case
-        time.sleep(0.1)
-    raise AssertionError(f"{complaint_id} never got there: {stack.cases.get(complaint_id)}")
+    return wait_for_case(stack, complaint_id, lambda c: c.pending is not None and c.pending.phase == "acceptance")
 
 
 def link_pages(stack: LocalStack, complaint_id: str, email: str | None, mobile: str | None) -> list[Seen]:
@@ -79,7 +67,9 @@ def test_the_message_link_opens_the_case_and_its_form_ends_the_wait(stack: Local
 
     done = submit(page, "accept", {})
     assert done.status == 200 and "提交成功" in done.text
-    accepted = wait_for(stack, case.complaint_id, lambda c: c.pending is not None and c.pending.phase == "resolution")
+    accepted = wait_for_case(
+        stack, case.complaint_id, lambda c: c.pending is not None and c.pending.phase == "resolution"
+    )
     assert accepted.status == "accepted"
     [stored] = [h for h in accepted.history if h.event == "accepted"]
     assert stored.actor == f"enterprise:{JINFENG}"
@@ -103,14 +93,14 @@ def test_a_reused_link_is_answered_not_redone_and_cannot_do_something_else(stack
     case = start_case(stack, "IT-LINK-REUSED-01")
     [page] = link_pages(stack, case.complaint_id, None, JINFENG_MOBILE)
     assert submit(page, "accept", {}).status == 200
-    wait_for(stack, case.complaint_id, lambda c: c.status == "accepted")
+    wait_for_case(stack, case.complaint_id, lambda c: c.status == "accepted")
     again = submit(page, "accept", {})
     assert again.status == 200 and "已经提交过" in again.text
     other = submit(page, "decline", {})
     assert other.status == 409 and "链接已使用" in other.text
     shown = open_link(page.url)
     assert shown.kind == "notice" and "已于" in shown.text and not shown.forms
-    final = wait_for(stack, case.complaint_id, lambda c: "action_refused" in [h.event for h in c.history])
+    final = wait_for_case(stack, case.complaint_id, lambda c: "action_refused" in [h.event for h in c.history])
     assert final.status == "accepted" and "declined" not in events(stack, case.complaint_id)
     repeated = [h.detail for h in final.history if h.event in ("action_repeated", "action_refused")]
     assert repeated == [
@@ -123,7 +113,7 @@ def test_an_expired_link_is_refused_and_says_the_case_went_back(stack: LocalStac
     case = start_case(stack, "IT-LINK-EXPIRED-1")
     links = LinkStore(stack.deployment.ref("CasesTable"))
     link_id = "expired-link-0000000001"
-    now = stack.clock.now()
+    now = stack.now()
     links.put(
         ActionLink(
             key=link_key(link_id),
@@ -155,7 +145,7 @@ def test_one_enterprises_link_never_acts_on_another_enterprises_case(stack: Loca
     # A form field naming another case is not how a link chooses its case: it acts on its own only.
     got = requests.post(their_page.url, data={"action": "accept", "complaint_id": ours.complaint_id}, timeout=10)
     assert got.status_code == 200
-    wait_for(stack, theirs.complaint_id, lambda c: c.status == "accepted")
+    wait_for_case(stack, theirs.complaint_id, lambda c: c.status == "accepted")
     assert stack.cases.get(ours.complaint_id).status == "dispatched"  # type: ignore[union-attr]
     # A link made out to one enterprise for a case that names another (say, re-routed) acts on nothing.
     links = LinkStore(stack.deployment.ref("CasesTable"))
@@ -169,7 +159,7 @@ def test_one_enterprises_link_never_acts_on_another_enterprises_case(stack: Loca
             role="enterprise",
             recipient=SHANYANG,
             expires_at=ours.deadlines["acceptance"].due_at,
-            created_at=stack.clock.now(),
+            created_at=stack.now(),
         )
     )
     url = f"{stack.api.url}/prod/l/{link_id}"
@@ -202,7 +192,7 @@ def test_bad_input_is_shown_next_to_the_field_and_loses_nothing(
     start_case(stack, cid)
     [page] = link_pages(stack, cid, None, JINFENG_MOBILE)
     submit(page, "accept", {})
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
     report_page = link_pages(stack, cid, None, JINFENG_MOBILE)[-1]
     got = submit(report_page, "report", fields)
     assert got.status == 400 and error in got.text and got.forms  # the form again, with the error
@@ -212,5 +202,5 @@ def test_bad_input_is_shown_next_to_the_field_and_loses_nothing(
     # The link was not used up by the bad submit: the corrected form goes through.
     fixed = submit(report_page, "report", {"settled": "yes", "recovered_amount": "199.00", "summary": "已退款"})
     assert fixed.status == 200
-    settled = wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "review")
+    settled = wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "review")
     assert settled.feedback is not None  # and the workflow has told the station (no step left running)

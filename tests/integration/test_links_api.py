@@ -16,7 +16,8 @@ from odr_adapter.enterprise_api import api_key_hash
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker
-from .test_links import JINFENG, SHANYANG, start_case, wait_for
+from .helpers import wait_for_case
+from .test_links import JINFENG, SHANYANG, start_case
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def keys(stack: LocalStack) -> dict[str, str]:
     store = ApiKeyStore(stack.deployment.ref("DirectoryTable"))
-    return {uscc: store.issue(uscc, "integration test", stack.clock.now()) for uscc in (JINFENG, SHANYANG)}
+    return {uscc: store.issue(uscc, "integration test", stack.now()) for uscc in (JINFENG, SHANYANG)}
 
 
 def api(stack: LocalStack, method: str, path: str, key: str | None, body: object = None) -> requests.Response:
@@ -70,7 +71,7 @@ def test_the_enterprise_accepts_and_reports_through_the_api(stack: LocalStack, k
     assert got.status_code == 200 and got.json()["result"] == "done"
     again = api(stack, "POST", f"/cases/{case.complaint_id}/accept", key)
     assert again.status_code == 200 and again.json()["result"] == "repeated"
-    wait_for(stack, case.complaint_id, lambda c: c.pending is not None and c.pending.phase == "resolution")
+    wait_for_case(stack, case.complaint_id, lambda c: c.pending is not None and c.pending.phase == "resolution")
 
     bad = api(stack, "POST", f"/cases/{case.complaint_id}/result", key, {"settled": False, "summary": "未谈拢"})
     assert bad.status_code == 422 and "not_settled_reason is required" in bad.text
@@ -79,7 +80,7 @@ def test_the_enterprise_accepts_and_reports_through_the_api(stack: LocalStack, k
     result = {"settled": True, "recovered_amount": "150.50", "summary": "部分退款,消费者同意"}
     done = api(stack, "POST", f"/cases/{case.complaint_id}/result", key, result)
     assert done.status_code == 200 and done.json()["case"]["feedback"]["recovered_amount"] == "150.50"
-    after = wait_for(stack, case.complaint_id, lambda c: c.pending is not None and c.pending.phase == "review")
+    after = wait_for_case(stack, case.complaint_id, lambda c: c.pending is not None and c.pending.phase == "review")
     acted = [(h.event, h.actor, h.detail.get("via")) for h in after.history if h.actor.startswith("enterprise:")]
     assert acted == [
         ("accepted", f"enterprise:{JINFENG}", None),
@@ -93,9 +94,9 @@ def test_the_enterprise_accepts_and_reports_through_the_api(stack: LocalStack, k
 
 def test_a_revoked_key_stops_working(stack: LocalStack) -> None:
     store = ApiKeyStore(stack.deployment.ref("DirectoryTable"))
-    key = store.issue(JINFENG, "to revoke", stack.clock.now())
+    key = store.issue(JINFENG, "to revoke", stack.now())
     assert api(stack, "GET", "/cases", key).status_code == 200
-    store.revoke(api_key_hash(key), stack.clock.now())
+    store.revoke(api_key_hash(key), stack.now())
     assert api(stack, "GET", "/cases", key).status_code == 401
 
 

@@ -184,7 +184,7 @@ def test_overdue_tells_the_enterprise_and_the_station(stack: LocalStack, invoke:
 def test_a_reminder_goes_out_once_when_it_is_due(stack: LocalStack, invoke: Invoker, inbox: Inbox) -> None:
     case = dispatched(stack, invoke, "IT-NOTIFY-REMIND1")
     later = dispatched(stack, invoke, "IT-NOTIFY-REMIND2")
-    now = stack.clock.now()
+    now = stack.now()
     # As if dispatched two days ago: the deadline is hours away and its reminder time has just passed.
     soon = {"due_at": now + timedelta(hours=2), "remind_at": now - timedelta(minutes=1)}
     deadline = case.deadlines["acceptance"].model_copy(update=soon)

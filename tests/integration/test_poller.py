@@ -20,6 +20,7 @@ from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.feed_client import FeedClient, PlatformError, PlatformUnavailable
 from odr_adapter.polling import PollReport, poll
+from odr_local.kernel import Kernel
 from odr_local.simulator import Simulator
 from odr_local.stack import LocalStack
 
@@ -85,8 +86,16 @@ def parts(stack: LocalStack) -> Parts:
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    simulator = Simulator(Clock.compressed(START, seconds_per_day=24))  # 1 real second = 1 simulated hour
+def kernel() -> Iterator[Kernel]:
+    """Virtual time of the test's own: it moves only when the test moves it."""
+    running = Kernel(START).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sim(kernel: Kernel) -> Iterator[Simulator]:
+    simulator = Simulator()
     simulator.start()
     yield simulator
     simulator.stop()
@@ -102,10 +111,10 @@ def keys(bodies: list[dict[str, Any]]) -> set[tuple[str, int]]:
 
 def run(sim: Simulator, parts: Parts, page_size: int = 20, **kw: Any) -> PollReport:
     owner = f"run-{uuid.uuid4().hex[:8]}"
-    return poll(client(sim, **kw), parts.queue, parts.state, sim.clock, owner, 30, page_size=page_size)
+    return poll(client(sim, **kw), parts.queue, parts.state, Clock(), owner, 30, page_size=page_size)
 
 
-def test_every_record_is_queued_with_every_fault_on(sim: Simulator, parts: Parts) -> None:
+def test_every_record_is_queued_with_every_fault_on(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
     sim.faults.update(
         seed=3,
         error_rate=0.15,
@@ -120,7 +129,7 @@ def test_every_record_is_queued_with_every_fault_on(sim: Simulator, parts: Parts
         late_seconds=300,
         stale_revision_rate=0.2,
     )
-    t0 = sim.clock.now()
+    t0 = kernel.now()
     records = [rec(f"P-{n:010d}", t0 + timedelta(minutes=n)) for n in range(120)]  # over two simulated hours
     records += [rec(f"P-{n:010d}", t0 + timedelta(minutes=n + 15), 2, status="withdrawn") for n in range(0, 120, 4)]
     for record in records:
@@ -129,9 +138,10 @@ def test_every_record_is_queued_with_every_fault_on(sim: Simulator, parts: Parts
     late = timedelta(seconds=sim.faults.late_seconds)
     queued: list[dict[str, Any]] = []
     cursors: list[datetime] = []
-    done, failed_runs, deadline = False, 0, time.monotonic() + 60
-    while not done and time.monotonic() < deadline:
-        after_last = sim.clock.now() > newest + late
+    done, failed_runs, end = False, 0, newest + late + timedelta(hours=1)
+    while not done and kernel.now() < end:
+        kernel.advance(timedelta(minutes=7))  # between scheduled runs
+        after_last = kernel.now() > newest + late
         try:
             done = (
                 run(sim, parts, page_size=10, attempts=2).complete and after_last
@@ -160,8 +170,8 @@ def test_every_record_is_queued_with_every_fault_on(sim: Simulator, parts: Parts
     assert kinds <= set(faults), faults
 
 
-def test_the_cursor_never_passes_a_record_that_was_not_queued(sim: Simulator, parts: Parts) -> None:
-    t0 = sim.clock.now() - timedelta(hours=1)
+def test_the_cursor_never_passes_a_record_that_was_not_queued(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
+    t0 = kernel.now() - timedelta(hours=1)
     records = [rec(f"Q-{n:010d}", t0 + timedelta(minutes=n)) for n in range(30)]
     records[14]["attachment_text"] = "x" * 5000  # larger than the queue takes (below)
     for record in records:
@@ -176,40 +186,49 @@ def test_the_cursor_never_passes_a_record_that_was_not_queued(sim: Simulator, pa
     parts.sqs.set_queue_attributes(QueueUrl=parts.queue_url, Attributes={"MaximumMessageSize": "1048576"})
     report = run(sim, parts, page_size=10)
     assert report.complete and report.pages == 3
-    assert keys(parts.take()) == {(r["complaint_id"], 1) for r in records}  # page 1 again: it is in the overlap
+    # Page 1 is served again (the overlap) but not queued again: its keys were saved with the cursor.
+    assert keys(parts.take()) == {(r["complaint_id"], 1) for r in records[10:]}
     assert parts.state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
 
 
-def test_a_long_run_does_not_carry_the_cursor_past_a_late_record(parts: Parts) -> None:
-    sim = Simulator(Clock.compressed(START, seconds_per_day=144))  # 1 real second = 10 simulated minutes
-    sim.start()
-    try:
-        now = sim.clock.now()
-        sim.publish(rec("A-00000001", now - timedelta(minutes=1)))
-        sim.publish(rec("A-00000002", now - timedelta(seconds=30)))
-        sim.faults.update(late_rate=1.0, late_seconds=300)
-        sim.publish(rec("A-0000LATE", now - timedelta(minutes=2)))  # committed late: shows 3 minutes from now
-        sim.faults.update(late_rate=0.0)
-        sim.publish(rec("A-00000003", now + timedelta(minutes=20)))
-        sim.faults.update(script=["ok", "slow"], slow_seconds=3.0)  # page 2 comes 30 simulated minutes later
-        first = run(sim, parts, page_size=1)
-        # The late record showed up meanwhile, but at a place in the order the run had already passed.
-        assert first.complete and keys(parts.take()) == {("A-00000001", 1), ("A-00000002", 1), ("A-00000003", 1)}
-        run(sim, parts, page_size=1)
-        assert ("A-0000LATE", 1) in keys(parts.take())  # the cursor stayed at the run's start, within reach
-    finally:
-        sim.stop()
+class LongRun:
+    """A feed whose pages come ``between`` apart, as in a run that takes that long (time moves meanwhile)."""
+
+    def __init__(self, feed: FeedClient, kernel: Kernel, between: timedelta) -> None:
+        self.feed, self.kernel, self.between, self.pages = feed, kernel, between, 0
+
+    def page(self, updated_after: str, cursor: str | None, limit: int = 200) -> dict[str, Any]:
+        if self.pages:
+            self.kernel.advance(self.between)
+        self.pages += 1
+        return self.feed.page(updated_after, cursor, limit)
 
 
-def test_new_duplicate_and_lag_are_counted_against_the_window(sim: Simulator, parts: Parts) -> None:
-    now = sim.clock.now()
+def test_a_long_run_does_not_carry_the_cursor_past_a_late_record(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
+    now = kernel.now()
+    sim.publish(rec("A-00000001", now - timedelta(minutes=1)))
+    sim.publish(rec("A-00000002", now - timedelta(seconds=30)))
+    sim.faults.update(late_rate=1.0, late_seconds=300)
+    sim.publish(rec("A-0000LATE", now - timedelta(minutes=2)))  # committed late: shows 3 minutes from now
+    sim.faults.update(late_rate=0.0)
+    sim.publish(rec("A-00000003", now + timedelta(minutes=20)))
+    slow = LongRun(client(sim), kernel, timedelta(minutes=30))  # each page 30 minutes after the one before
+    first = poll(slow, parts.queue, parts.state, Clock(), "long-run", 30, page_size=1)
+    # The late record showed up meanwhile, but at a place in the order the run had already passed.
+    assert first.complete and keys(parts.take()) == {("A-00000001", 1), ("A-00000002", 1), ("A-00000003", 1)}
+    run(sim, parts, page_size=1)
+    assert ("A-0000LATE", 1) in keys(parts.take())  # the cursor stayed at the run's start, within reach
+
+
+def test_new_duplicate_and_lag_are_counted_against_the_window(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
+    now = kernel.now()
     for n in range(5):
         sim.publish(rec(f"N-{n:010d}", now - timedelta(hours=2) + timedelta(minutes=n)))  # well before the overlap
     for n in range(5, 8):
         sim.publish(rec(f"N-{n:010d}", now - timedelta(minutes=3 - n % 5)))  # inside the overlap
     first = run(sim, parts)
     assert (first.seen, first.new, first.duplicate) == (8, 8, 0)
-    assert 60 < first.lag_seconds < 3600  # the newest record is a minute old (and the clock runs fast)
+    assert first.lag_seconds == 60  # the newest record is a minute old
     second = run(sim, parts)
     assert (second.seen, second.new, second.duplicate) == (3, 0, 3)  # the overlap served them again
     sim.publish(rec("N-0000000001", now - timedelta(minutes=1), 2))
@@ -226,16 +245,15 @@ def test_transient_faults_are_retried_with_backoff_and_retry_after(sim: Simulato
     assert [r["complaint_id"] for r in feed.page(since, None)["items"]] == ["R-0000000001"]
     assert feed.retries == 3  # 503, a dropped connection and a timeout
 
+    pauses: list[float] = []
     sim.faults.update(script=["throttle"], retry_after_seconds=1)
-    began = time.monotonic()
-    client(sim).page(since, None)
-    assert time.monotonic() - began >= 1.0  # Retry-After outweighs the short backoff
+    client(sim, sleep=pauses.append).page(since, None)
+    assert pauses == [1.0]  # Retry-After outweighs the short backoff
 
     sim.faults.update(script=["throttle"], retry_after_seconds=120)
-    began = time.monotonic()
     with pytest.raises(PlatformUnavailable, match="rate limited"):
-        client(sim).page(since, None)  # longer than a run can wait: left to the next run
-    assert time.monotonic() - began < 1.0
+        client(sim, sleep=pauses.append).page(since, None)  # longer than a run can wait: left to the next run
+    assert pauses == [1.0]
 
     sim.faults.update(error_rate=1.0)
     with pytest.raises(PlatformUnavailable):
@@ -245,9 +263,9 @@ def test_transient_faults_are_retried_with_backoff_and_retry_after(sim: Simulato
     assert refused.value.status == 401
 
 
-def test_only_one_run_at_a_time_holds_the_lease(sim: Simulator, parts: Parts) -> None:
+def test_only_one_run_at_a_time_holds_the_lease(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
     sim.publish(rec("L-0000000001", START - timedelta(minutes=1)))
-    now = sim.clock.now()
+    now = kernel.now()
     assert parts.state.acquire("another-run", now, now + timedelta(hours=1))
     assert run(sim, parts) == PollReport(held_elsewhere=True)
     assert parts.take() == []
@@ -261,17 +279,17 @@ def test_only_one_run_at_a_time_holds_the_lease(sim: Simulator, parts: Parts) ->
     assert run(sim, parts) == PollReport(held_elsewhere=True)
     first.join()
     assert results[0].complete and results[0].seen == 1
-    later = sim.clock.now()
+    later = kernel.now()
     assert parts.state.acquire("next-run", later, later + timedelta(minutes=5))  # released at the end of the run
     # A lease left by a run that died is taken over once expired.
-    expired = sim.clock.now() + timedelta(hours=2)
+    expired = kernel.now() + timedelta(hours=2)
     assert parts.state.acquire("after-expiry", expired, expired + timedelta(minutes=5))
 
 
 def test_the_poller_function_queues_the_feed_and_emits_metrics(
     stack: LocalStack, invoke: Invoker, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    now = stack.clock.now()
+    now = stack.now()
     ids = [f"IT-POLL-{uuid.uuid4().hex[:12]}" for _ in range(3)]
     for n, complaint_id in enumerate(ids):
         stack.simulator.publish(rec(complaint_id, now - timedelta(minutes=3 - n)))
@@ -291,5 +309,5 @@ def test_the_poller_function_queues_the_feed_and_emits_metrics(
     ok, second = invoke("PollerFunction", scheduled)  # the lease was released; the overlap serves them again
     assert ok and second["new"] == 0 and second["duplicate"] >= 3
     queued = take_intake(stack, set(ids))
-    assert sorted(b["record"]["complaint_id"] for b in queued) == sorted(ids * 2)
+    assert sorted(b["record"]["complaint_id"] for b in queued) == sorted(ids)  # but queues them only once
     assert {b["source"] for b in queued} == {"poll"}

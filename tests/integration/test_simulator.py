@@ -16,8 +16,8 @@ import requests
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from odr_adapter.clock import Clock
-from odr_local.simulator import Faults, Simulator
+from odr_local.kernel import Kernel
+from odr_local.simulator import Faults, Pusher, Simulator
 
 START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
 AUTH = {"Authorization": "Bearer sim-token"}
@@ -35,8 +35,16 @@ def rec(complaint_id: str, at: datetime, revision: int = 1, **extra: Any) -> dic
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    simulator = Simulator(Clock.compressed(START, seconds_per_day=86.4))  # 1 real second = 1000 simulated seconds
+def kernel() -> Iterator[Kernel]:
+    """Virtual time: the simulator's clock moves only when a test lets it."""
+    running = Kernel(START).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sim(kernel: Kernel) -> Iterator[Simulator]:
+    simulator = Simulator()
     simulator.start()
     yield simulator
     simulator.stop()
@@ -77,10 +85,12 @@ def test_pages_follow_the_opaque_cursor_in_feed_order(sim: Simulator) -> None:
     ]
 
 
-def test_a_record_shows_only_once_the_clock_reaches_it(sim: Simulator) -> None:
-    sim.publish(rec("C-FUTURE-001", sim.clock.now() + timedelta(seconds=300)))  # 0.3 real seconds ahead
+def test_a_record_shows_only_once_the_clock_reaches_it(sim: Simulator, kernel: Kernel) -> None:
+    sim.publish(rec("C-FUTURE-001", kernel.now() + timedelta(seconds=300)))
     assert ids(pull(sim)) == []
-    time.sleep(0.4)
+    kernel.advance(timedelta(seconds=299))
+    assert ids(pull(sim)) == []
+    kernel.advance(timedelta(seconds=1))
     assert ids(pull(sim)) == [("C-FUTURE-001", 1)]
 
 
@@ -147,15 +157,15 @@ def test_repeat_items_fault_overlaps_consecutive_pages(sim: Simulator) -> None:
     assert ids(second) == [("C-0000000003", 1), ("C-0000000004", 1), ("C-0000000005", 1)]
 
 
-def test_late_fault_shows_a_record_after_newer_ones(sim: Simulator) -> None:
-    now = sim.clock.now()
+def test_late_fault_shows_a_record_after_newer_ones(sim: Simulator, kernel: Kernel) -> None:
+    now = kernel.now()
     sim.faults.update(late_rate=1.0, late_seconds=300)
-    sim.publish(rec("C-LATE-00001", now - timedelta(seconds=100)))  # visible 200 s (0.2 real s) from now
+    sim.publish(rec("C-LATE-00001", now - timedelta(seconds=100)))  # visible 200 s from now
     sim.faults.update(late_rate=0.0)
     sim.publish(rec("C-ONTIME-001", now - timedelta(seconds=50)))
     first = pull(sim)
     assert ids(first) == [("C-ONTIME-001", 1)]
-    time.sleep(0.3)
+    kernel.advance(timedelta(seconds=200))
     later = pull(sim).json()["items"]
     assert [r["complaint_id"] for r in later] == ["C-LATE-00001", "C-ONTIME-001"]
     # The late record's updated_at is earlier than the newest one already served.
@@ -175,7 +185,7 @@ def test_stale_revision_fault_serves_an_older_revision_after_the_newer(sim: Simu
 
 def test_faults_are_deterministic_under_a_seed() -> None:
     def statuses(seed: int) -> list[int]:
-        simulator = Simulator(Clock.compressed(START, 86.4), faults=Faults(seed=seed, error_rate=0.3, drop_rate=0.2))
+        simulator = Simulator(faults=Faults(seed=seed, error_rate=0.3, drop_rate=0.2))
         simulator.start()
         try:
             out = []
@@ -274,22 +284,17 @@ class Receiver:
         return Response("{}", status, content_type="application/json")(environ, start_response)
 
 
-def wait_for(condition: Any, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-def test_the_pusher_signs_batches_and_retries_until_accepted(sim: Simulator) -> None:
+def test_the_pusher_signs_batches_and_retries_until_accepted(sim: Simulator, kernel: Kernel) -> None:
     publish_five(sim)
     receiver = Receiver([503, 202])
-    sim.start_pusher(receiver.url, batch_size=3, interval=0.05)
-    wait_for(lambda: sim.counters()["records_pushed"] == 5)
-    time.sleep(0.3)  # a few more ticks: nothing accepted is pushed again
+    sim.start_pusher(receiver.url, kernel, batch_size=3)
+    assert kernel.run_until(lambda: sim.counters()["records_pushed"] == 5)
+    retried_at = kernel.now()
+    assert retried_at - START == timedelta(seconds=Pusher.RETRY_SECONDS)  # the pause after the failed push
+    kernel.advance(timedelta(hours=1))  # nothing accepted is pushed again
     assert all(r["signed"] for r in receiver.received)
-    signed_at = {r["stamp"] for r in receiver.received}
-    assert all(abs(s - sim.clock.now().timestamp()) < 2000 for s in signed_at)  # the platform's (simulated) clock
+    signed_at = [r["stamp"] for r in receiver.received]
+    assert signed_at == [int(START.timestamp())] + [int(retried_at.timestamp())] * 2  # the platform's clock
     first, *rest = receiver.received
     assert [i["complaint_id"] for i in first["items"]] == ["C-0000000001", "C-0000000002", "C-0000000003"]
     assert [r["items"] for r in rest[:1]] == [first["items"]]  # the refused batch came again
@@ -297,26 +302,25 @@ def test_the_pusher_signs_batches_and_retries_until_accepted(sim: Simulator) -> 
     assert sorted(delivered) == [f"C-000000000{n}" for n in range(1, 6)]
     counters = sim.counters()
     assert (counters["pushes_attempted"], counters["pushes_accepted"], counters["pushes_failed"]) == (3, 2, 1)
-    late = rec("C-0000000006", START)
+    late = rec("C-0000000006", kernel.now() + timedelta(minutes=5))
     sim.publish(late)
-    wait_for(lambda: sim.counters()["records_pushed"] == 6)
+    assert kernel.run_until(lambda: sim.counters()["records_pushed"] == 6)
+    assert kernel.now() == datetime.fromisoformat(late["updated_at"])  # pushed as it became visible
     assert receiver.received[-1]["items"] == [late]
 
 
-def test_the_pusher_gives_up_a_refused_batch_and_can_push_twice(sim: Simulator) -> None:
+def test_the_pusher_gives_up_a_refused_batch_and_can_push_twice(sim: Simulator, kernel: Kernel) -> None:
     sim.publish(rec("C-0000000001", START - timedelta(minutes=1)))
     refusing = Receiver([401], secret="another secret")
-    sim.start_pusher(refusing.url, interval=0.05)
-    wait_for(lambda: sim.counters()["pushes_rejected"] == 1)
-    time.sleep(0.3)
+    sim.start_pusher(refusing.url, kernel)
+    assert kernel.run_until(lambda: sim.counters()["pushes_rejected"] == 1)
+    kernel.advance(timedelta(hours=1))
     assert len(refusing.received) == 1 and not refusing.received[0]["signed"]
     assert sim.counters()["records_pushed"] == 0
-    assert sim.pusher is not None
-    sim.pusher.stop()
 
     sim.faults.update(push_duplicate_rate=1.0)
     accepting = Receiver([202])
-    sim.start_pusher(accepting.url, interval=0.05)
-    wait_for(lambda: len(accepting.received) == 2)
+    sim.start_pusher(accepting.url, kernel)
+    assert kernel.run_until(lambda: len(accepting.received) == 2)
     assert accepting.received[0]["items"] == accepting.received[1]["items"]
     assert sim.counters()["faults"] == {"push_duplicate": 1}

@@ -64,7 +64,7 @@ def test_await_keeps_the_token_and_stops_for_a_withdrawn_case(stack: LocalStack,
     assert not ok and error["errorType"] == "InvalidAction"
 
     withdrawn = seed_case(stack, record(complaint_id="IT-AWAIT-WITHDRAW"))
-    updated, event = transition(withdrawn, "withdrawal_received", "12315", stack.clock.now(), withdraw_requested=True)
+    updated, event = transition(withdrawn, "withdrawal_received", "12315", stack.now(), withdraw_requested=True)
     stack.cases.save(updated, event)
     ok, error = invoke(
         "AwaitActionFunction", {"complaint_id": "IT-AWAIT-WITHDRAW", "phase": "acceptance", "task_token": "t"}
@@ -89,7 +89,7 @@ def test_escalate_then_close_returns_and_queues_the_report(stack: LocalStack, in
 
 def test_close_resolved_records_outcome_amount_and_cycle(stack: LocalStack, invoke: Invoker) -> None:
     case = seed_case(stack, record(complaint_id="IT-CLOSE-SETTLED"))
-    now = stack.clock.now()
+    now = stack.now()
     updated, event = transition(
         case,
         "result_reported",
@@ -122,8 +122,8 @@ def test_record_failure_keeps_the_fault_on_the_case(stack: LocalStack, invoke: I
 
 def test_stale_writer_fails_loudly(stack: LocalStack) -> None:
     case = seed_case(stack, record(complaint_id="IT-STALE-0000001"))
-    first, e1 = transition(case, "a", "test", stack.clock.now())
-    second, e2 = transition(case, "b", "test", stack.clock.now())
+    first, e1 = transition(case, "a", "test", stack.now())
+    second, e2 = transition(case, "b", "test", stack.now())
     stack.cases.save(first, e1)
     with pytest.raises(StaleCase):
         stack.cases.save(second, e2)

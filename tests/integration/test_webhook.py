@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -32,13 +31,13 @@ def signed(body: bytes, stamp: int, secret: str = SECRET) -> dict[str, str]:
     }
 
 
-def stamp_real_seconds_ago(stack: LocalStack, seconds: float) -> int:
-    """The adapter's clock now, minus real seconds (the stack's clock runs ``scale`` times faster)."""
-    return int((stack.clock.now() - timedelta(seconds=seconds * stack.clock.scale)).timestamp())
+def stamp_seconds_ago(stack: LocalStack, seconds: float) -> int:
+    """The stack's (simulated) clock now, minus seconds: the window is simulated seconds too."""
+    return int((stack.now() - timedelta(seconds=seconds)).timestamp())
 
 
 def push(stack: LocalStack, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
-    headers = signed(body, stamp_real_seconds_ago(stack, 0)) if headers is None else headers
+    headers = signed(body, stamp_seconds_ago(stack, 0)) if headers is None else headers
     return requests.post(f"{stack.api.url}/prod/feed/complaints", data=body, headers=headers, timeout=60)
 
 
@@ -69,11 +68,11 @@ def test_a_signed_push_is_queued_then_answered_202(stack: LocalStack) -> None:
 def test_a_badly_signed_push_is_refused_401_and_not_queued(stack: LocalStack, case: str) -> None:
     item = record(complaint_id=new_id())
     body = envelope(item)
-    headers = signed(body, stamp_real_seconds_ago(stack, 0))
+    headers = signed(body, stamp_seconds_ago(stack, 0))
     if case == "wrong signature":
         headers["X-12315-Signature"] = "sha256=" + "0" * 64
     elif case == "wrong secret":
-        headers = signed(body, stamp_real_seconds_ago(stack, 0), secret="not-the-secret")
+        headers = signed(body, stamp_seconds_ago(stack, 0), secret="not-the-secret")
     elif case == "no timestamp":
         del headers["X-12315-Timestamp"]
     elif case == "no signature":
@@ -91,7 +90,7 @@ def test_a_badly_signed_push_is_refused_401_and_not_queued(stack: LocalStack, ca
 def test_the_timestamp_must_be_within_300_seconds(stack: LocalStack, seconds: int, status: int) -> None:
     item = record(complaint_id=new_id())
     body = envelope(item)
-    got = push(stack, body, signed(body, stamp_real_seconds_ago(stack, seconds)))
+    got = push(stack, body, signed(body, stamp_seconds_ago(stack, seconds)))
     assert got.status_code == status
     assert len(take_intake(stack, {item["complaint_id"]})) == (1 if status == 202 else 0)
 
@@ -134,7 +133,7 @@ def test_the_signature_is_compared_in_constant_time(stack: LocalStack, monkeypat
 
     monkeypatch.setattr(hmac, "compare_digest", spy)
     body = envelope(record(complaint_id=new_id()))
-    headers = signed(body, stamp_real_seconds_ago(stack, 0))
+    headers = signed(body, stamp_seconds_ago(stack, 0))
     wrong = "sha256=" + "f" * 64
     assert push(stack, body, {**headers, "X-12315-Signature": wrong}).status_code == 401
     assert push(stack, body, headers).status_code == 202
@@ -162,7 +161,7 @@ def base64_event(stack: LocalStack, body: bytes) -> dict[str, Any]:
         "resource": "/feed/complaints",
         "path": "/feed/complaints",
         "httpMethod": "POST",
-        "headers": signed(body, stamp_real_seconds_ago(stack, 0)),
+        "headers": signed(body, stamp_seconds_ago(stack, 0)),
         "requestContext": {"resourcePath": "/feed/complaints", "httpMethod": "POST", "stage": "prod"},
         "body": base64.b64encode(body).decode(),
         "isBase64Encoded": True,
@@ -180,17 +179,14 @@ def test_a_base64_encoded_body_is_verified_on_its_bytes(stack: LocalStack, invok
 
 
 def test_the_simulators_pusher_delivers_through_the_webhook(stack: LocalStack) -> None:
-    platform = Simulator(stack.clock)  # signs with the same push secret as the stack's simulator
+    platform = Simulator()  # signs with the same push secret as the stack's simulator
     platform.start()
-    items = [record(complaint_id=new_id(), updated_at=stack.clock.now().isoformat()) for _ in range(3)]
+    items = [record(complaint_id=new_id(), updated_at=stack.now().isoformat()) for _ in range(3)]
     try:
         for item in items:
             platform.publish(item)
-        platform.start_pusher(f"{stack.api.url}/prod/feed/complaints", interval=0.05)
-        deadline = time.monotonic() + 30
-        while platform.counters()["records_pushed"] < 3:
-            assert time.monotonic() < deadline, platform.counters()
-            time.sleep(0.1)
+        platform.start_pusher(f"{stack.api.url}/prod/feed/complaints", stack.kernel)
+        assert stack.wait_for(lambda: platform.counters()["records_pushed"] == 3), platform.counters()
     finally:
         platform.stop()
     counters = platform.counters()

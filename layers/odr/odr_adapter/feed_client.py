@@ -12,6 +12,7 @@ import random
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,7 @@ class FeedClient:
     base_delay: float = 0.2
     max_delay: float = 5.0
     max_retry_after: float = 30.0  # a longer rate-limit pause is left to the next scheduled run
+    sleep: Callable[[float], None] = pause
     retries: int = field(default=0, init=False)  # transient faults met so far, for the caller's log
 
     def _backoff(self, attempt: int) -> float:
@@ -90,7 +92,7 @@ class FeedClient:
                 last = f"{type(exc).__name__}: {exc}"
             self.retries += 1
             if attempt < self.attempts - 1:
-                pause(wait)
+                self.sleep(wait)
         raise PlatformUnavailable(f"{method} {path} failed {self.attempts} times (last: {last})")
 
     def page(self, updated_after: str, cursor: str | None, limit: int = 200) -> dict[str, Any]:
