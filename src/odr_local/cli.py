@@ -119,3 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         run_scenario(args.scenario, args.result, out=screen)
         return 0
     return up(args, screen)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

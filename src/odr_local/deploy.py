@@ -48,6 +48,7 @@ class StreamTrigger:
     stream_arn: str
     function: str
     batch_size: int
+    filters: list[dict[str, Any]] = field(default_factory=list)  # FilterCriteria patterns; none: every record
 
 
 @dataclass
@@ -242,12 +243,15 @@ class Deployer:
         if kind == "Api":
             d.routes.append(ApiRoute(props["Method"].upper(), props["Path"], function))
         elif kind == "SQS":
+            if "FilterCriteria" in props:
+                raise NotImplementedError("FilterCriteria on an SQS event source has no local counterpart yet")
             arn = props["Queue"]
             name = arn.rsplit(":", 1)[1]
             url = self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
             d.queues.append(QueueTrigger(url, arn, function, int(props.get("BatchSize", 10))))
         elif kind == "DynamoDB":
-            d.streams.append(StreamTrigger(props["Stream"], function, int(props.get("BatchSize", 100))))
+            patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
+            d.streams.append(StreamTrigger(props["Stream"], function, int(props.get("BatchSize", 100)), patterns))
         elif kind == "Schedule":
             d.schedules.append(ScheduleTrigger(function, _rate_seconds(props["Schedule"])))
         else:

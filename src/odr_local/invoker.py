@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 import threading
+import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class LocalFunction:
     module: ModuleType | None = None
     invocations: int = 0
     errors: int = 0
+    seconds: float = 0.0  # real time spent in the handler, summed (a run's profile by function)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def load(self) -> Any:
@@ -74,6 +76,7 @@ _original = LambdaFunction._invoke_lambda
 def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
     """Call the handler; an exception becomes Lambda's error payload (``errorType`` = exception class)."""
     fn.invocations += 1
+    began = time.perf_counter()
     try:
         result = fn.load()(event if event is not None else {}, LambdaContext(fn))
         return json.dumps(result, default=str), False, ""
@@ -87,6 +90,8 @@ def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
         if type(exc).__name__ not in ("CaseWithdrawn",):
             log.warning("%s raised %s: %s", fn.name, type(exc).__name__, exc)
         return json.dumps(payload), True, ""
+    finally:
+        fn.seconds += time.perf_counter() - began
 
 
 def invoke(function_name: str, event: Any) -> tuple[bool, Any]:

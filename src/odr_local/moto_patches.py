@@ -9,10 +9,17 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
   (task timeouts, callback waits, Retry intervals, Wait states, joins) kernel waits, so they take simulated
   seconds and give the baton back while they wait.
 - Finished executions: moto keeps every thread it ever started in ``TMP_THREADS``; finished ones are pruned.
+- TransactWriteItems deep-copies every table it touches, once per item, to roll back on failure: a cost that
+  grows with the table (the statistics table grows with every case). The items the transaction names are
+  copied instead, and put back (with the stream records it wrote dropped) when it fails.
+- DynamoDB answers: moto 5.2 serializes every nested attribute value through the service model, member by
+  member (a case item with its history took 12 ms per GetItem). Attribute values are already in their wire
+  form: they are written out as they are.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib
 import inspect
@@ -21,7 +28,10 @@ from typing import Any
 
 import moto
 import moto.backends as moto_backends
+import moto.dynamodb.models as dynamodb_models
 from moto.awslambda.models import LambdaFunction
+from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser import utils as sfn_utils
 
@@ -86,6 +96,109 @@ def prune_finished_threads() -> None:
     sfn_utils.TMP_THREADS[:] = [t for t in sfn_utils.TMP_THREADS if t.is_alive()]
 
 
+class _TablesAsTheyAre(types.ModuleType):
+    """moto.dynamodb.models' view of ``copy``: a table is not copied (the transaction keeps item copies)."""
+
+    def __init__(self) -> None:
+        super().__init__("copy")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, dynamodb_models.Table) else copy.deepcopy(value, memo)
+
+
+def _transact_with_item_rollback(original: Any) -> Any:
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved: list[tuple[Any, DynamoType, DynamoType | None, Any]] = []
+        streams: dict[int, tuple[Any, int]] = {}
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op["Item"] if op_type == "Put" else op.get("Key", {})
+            if table.hash_key_attr not in key:
+                continue  # moto reports the malformed item itself
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+            saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+            if table.stream_shard is not None:
+                streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(saved):
+                _restore(table, hash_key, range_key, item)
+            for shard, length in streams.values():
+                del shard.items[length:]
+            raise
+
+    return transact_write_items
+
+
+def _restore(table: Any, hash_key: DynamoType, range_key: DynamoType | None, item: Any) -> None:
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+    elif item is None:
+        table.items.get(hash_key, {}).pop(range_key, None)
+    else:
+        table.items[hash_key][range_key] = item
+
+
+def _dynamodb_transactions() -> None:
+    backend = dynamodb_models.DynamoDBBackend
+    method = backend.transact_write_items
+    if getattr(method, "_odr_patched", False):
+        return
+    if "original_table_state[table_name] = copy.deepcopy(" not in inspect.getsource(method):
+        raise RuntimeError(f"moto {moto.__version__}: DynamoDBBackend.transact_write_items changed; adapt the patch")
+    patched = _transact_with_item_rollback(method)
+    patched._odr_patched = True  # type: ignore[attr-defined]
+    backend.transact_write_items = patched  # type: ignore[method-assign]
+    dynamodb_models.copy = _TablesAsTheyAre()  # type: ignore[attr-defined]
+
+
+def _wire(value: Any) -> Any:
+    """An attribute value in DynamoDB's JSON wire form (nested values may still be moto's own objects)."""
+    if isinstance(value, DynamoType):
+        value = value.to_json()
+    (kind, inner), *_ = value.items()
+    if kind == "M":
+        return {"M": {k: _wire(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_wire(v) for v in inner]}
+    if kind == "B" and isinstance(inner, bytes):
+        return {"B": base64.b64encode(inner).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(v).decode() if isinstance(v, bytes) else v for v in inner]}
+    return {kind: inner}
+
+
+def _attribute_values_as_they_are() -> None:
+    general = ResponseSerializer._serialize_type_structure
+    if getattr(BaseJSONSerializer._serialize_type_structure, "_odr_patched", False):
+        return
+    if "_serialize_structure_member(wrapper, value, member_shape, member_key)" not in inspect.getsource(general):
+        raise RuntimeError(f"moto {moto.__version__}: ResponseSerializer._serialize_type_structure changed")
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if shape.name != "AttributeValue" or not isinstance(value, dict | DynamoType):
+            general(self, serialized, value, shape, key)
+        elif key:
+            self._default_serialize(serialized, _wire(value), shape, key)
+        else:
+            serialized.update(_wire(value))
+
+    serialize_structure._odr_patched = True  # type: ignore[attr-defined]
+    BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+
+
 def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
@@ -100,3 +213,5 @@ def install() -> None:
     modules = tuple(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: modules
     _virtual_time()
+    _dynamodb_transactions()
+    _attribute_values_as_they_are()

@@ -170,7 +170,7 @@ class StreamPump:
         self.table_name = trigger.stream_arn.split(":table/")[1].split("/")[0]
         self.position: int | None = None  # the next sequence number to deliver
         self.delivered = 0
-        self.observers: list[Callable[[list[dict[str, Any]]], None]] = []  # see every batch delivered
+        self.observers: list[Callable[[list[dict[str, Any]]], None]] = []  # see every record read, filtered or not
 
     def _shard(self) -> Any:
         return dynamodb_backends[ACCOUNT][self.region].tables[self.table_name].stream_shard
@@ -185,7 +185,8 @@ class StreamPump:
         for record in records:
             record["awsRegion"] = self.region
             record["eventSourceARN"] = self.trigger.stream_arn
-        ok, _ = invoke(self.trigger.function, {"Records": records})
+        wanted = [r for r in records if not self.trigger.filters or any(matches(f, r) for f in self.trigger.filters)]
+        ok = invoke(self.trigger.function, {"Records": wanted})[0] if wanted else True
         if ok:
             for observe in self.observers:
                 observe(records)
@@ -203,6 +204,23 @@ class StreamPump:
         if old:
             del shard.items[:old]
             shard.starting_sequence_number += old
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """An event filter pattern (the subset template.yaml uses: nested objects, exact values, ``prefix``)."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(k in value and matches(p, value[k]) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return any(_matches_one(p, value) for p in pattern)
+    raise NotImplementedError(f"filter pattern {pattern!r} has no local counterpart")
+
+
+def _matches_one(pattern: Any, value: Any) -> bool:
+    if isinstance(pattern, dict):
+        if set(pattern) == {"prefix"}:
+            return isinstance(value, str) and value.startswith(pattern["prefix"])
+        raise NotImplementedError(f"filter pattern {pattern!r} has no local counterpart")
+    return bool(value == pattern)
 
 
 def _epoch(value: Any) -> Any:

@@ -80,7 +80,6 @@ class LocalStack:
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "POWERTOOLS_TRACE_DISABLED": "true",
-                "POWERTOOLS_PARAMETERS_MAX_AGE": "1",
             }
         )
         os.environ.pop("AWS_PROFILE", None)

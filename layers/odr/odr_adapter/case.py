@@ -124,6 +124,23 @@ class Case(_Private):
         return WAIT_PHASE.get(self.status)
 
     @property
+    def pending_reminder(self) -> str | None:
+        """The key of the reminder for the wait the case is in, while it has not gone out (``phase:due_at``).
+        Screening has none: a day-long step the station was just told of."""
+        phase = self.wait_phase
+        deadline = self.deadlines.get(phase) if phase and phase != "screening" else None
+        if deadline is None or not self.is_open:
+            return None
+        key = f"{phase}:{deadline.due_at.isoformat()}"
+        return None if key in self.reminders_sent else key
+
+    @property
+    def next_remind_at(self) -> datetime | None:
+        """When the pending reminder is due (stored beside ``due_at`` so the sweep reads only those due)."""
+        phase = self.wait_phase
+        return self.deadlines[phase].remind_at if phase and self.pending_reminder else None
+
+    @property
     def next_due_at(self) -> datetime | None:
         """The deadline of the phase the case waits in (drives the due-date index)."""
         phase = self.wait_phase

@@ -145,9 +145,11 @@ def _run(
                 newest = at
         if newest is not None:
             candidate = min(newest, ceiling)
-            if cursor is None or candidate > cursor:
+            moved = cursor is None or candidate > cursor
+            if moved:
                 cursor = candidate
-            state.save(Checkpoint(cursor, _window(recent, cursor - overlap)))
+            if moved or fresh:  # a page served again adds nothing to save
+                state.save(Checkpoint(cursor, _window(recent, cursor - overlap)))
         page_cursor = page.get("next_cursor")
         if not page_cursor:
             report.complete = True

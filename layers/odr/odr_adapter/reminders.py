@@ -22,24 +22,12 @@ LOOKAHEAD = timedelta(days=1)
 
 
 class DueIndex(Protocol):
-    def due_before(self, when: datetime) -> list[Case]: ...
-
-
-def reminder_key(case: Case) -> str | None:
-    """The reminder due now for the wait the case is in, or None (not yet, too late, or already sent)."""
-    phase = case.wait_phase
-    if phase == "screening":
-        return None  # a day-long step the station was just told of: no reminder
-    deadline = case.deadlines.get(phase) if phase else None
-    if deadline is None or not case.is_open:
-        return None
-    key = f"{phase}:{deadline.due_at.isoformat()}"
-    return None if key in case.reminders_sent else key
+    def reminders_due(self, now: datetime, lookahead: timedelta) -> list[Case]: ...
 
 
 def send_reminders(svc: Services, index: DueIndex, outbox: Outbox) -> dict[str, int]:
     now = svc.clock.now()
-    candidates = index.due_before(now + LOOKAHEAD)
+    candidates = index.reminders_due(now, LOOKAHEAD)
     sent = [remind(c.complaint_id, svc, outbox) for c in candidates if _due_now(c, now)]
     delivered = sum(1 for s in sent if s is not None and s.delivered)
     return {
@@ -52,7 +40,7 @@ def send_reminders(svc: Services, index: DueIndex, outbox: Outbox) -> dict[str, 
 def _due_now(case: Case, now: datetime) -> bool:
     phase = case.wait_phase
     deadline = case.deadlines.get(phase) if phase else None
-    return deadline is not None and deadline.remind_at <= now < deadline.due_at and reminder_key(case) is not None
+    return deadline is not None and deadline.remind_at <= now < deadline.due_at and case.pending_reminder is not None
 
 
 def remind(complaint_id: str, svc: Services, outbox: Outbox) -> Sent | None:
@@ -60,7 +48,7 @@ def remind(complaint_id: str, svc: Services, outbox: Outbox) -> Sent | None:
 
     def claim() -> str | None:
         case = load(complaint_id, svc)
-        key = reminder_key(case)
+        key = case.pending_reminder
         if key is None or not _due_now(case, svc.clock.now()):
             return None
         updated, event = transition(

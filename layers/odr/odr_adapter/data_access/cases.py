@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -60,11 +60,13 @@ def case_item(case: Case) -> dict[str, Any]:
     doc["record"] = json.dumps(case.record, ensure_ascii=False)
     sort = f"{iso_z(case.registered_at)}#{case.complaint_id}"
     due = case.next_due_at
+    remind = case.next_remind_at
     extra = {
         "pk": f"CASE#{case.complaint_id}",
         "sk": "CASE",
         "due_pk": OPEN_DUE if due else None,
         "due_at": iso_z(due) if due else None,
+        "remind_at": iso_z(remind) if remind else None,
         "station_pk": f"STATION#{case.station_code}" if case.station_code else None,
         "enterprise_pk": f"ENT#{case.enterprise.uscc}" if case.enterprise else None,
         "reg_sk": sort,
@@ -114,6 +116,16 @@ class CaseStore:
             IndexName="ByDue",
             KeyConditionExpression="due_pk = :o AND due_at < :t",
             ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(when)}),
+        )
+
+    def reminders_due(self, now: datetime, lookahead: timedelta) -> list[Case]:
+        """Open cases due within ``lookahead`` whose pending reminder is due by ``now`` (the rest is filtered
+        out before it leaves DynamoDB)."""
+        return self._cases(
+            IndexName="ByDue",
+            KeyConditionExpression="due_pk = :o AND due_at < :t",
+            FilterExpression="remind_at <= :now",
+            ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(now + lookahead), ":now": iso_z(now)}),
         )
 
     def for_station(self, station_code: str) -> list[Case]:
