@@ -14,15 +14,20 @@ from typing import Any, TextIO
 
 import requests
 
+from .invoker import FunctionOutput
 from .template import ROOT
 
 ENV_FILE = ROOT / "build" / "local-stack.env"
 
 
-def _quiet_handlers(log_path: Path) -> None:
-    """Handlers log JSON to stdout (as in Lambda); locally that goes to a file, progress stays on screen."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout = log_path.open("w", encoding="utf-8")
+def _quiet_handlers(log_dir: Path) -> None:
+    """Handlers log JSON and EMF metrics to stdout (as in Lambda); locally each function's go to
+    ``build/logs/<function>.log`` and the stack's own warnings to ``build/logs/local-stack.log``; progress stays
+    on screen."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("*.log"):
+        old.unlink()
+    sys.stdout = FunctionOutput(log_dir, (log_dir / "local-stack.log").open("w", encoding="utf-8"))  # type: ignore[assignment]
     logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
     logging.captureWarnings(True)  # library warnings (e.g. Powertools' empty metrics) go to the log file too
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -112,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     assert screen is not None
     if args.command == "publish":
         return publish(args.file, args.now, screen)
-    _quiet_handlers(ROOT / "build" / "lambda.log")
+    _quiet_handlers(ROOT / "build" / "logs")
     if args.command == "run":
         from .runner import run_scenario
 

@@ -43,7 +43,9 @@ def differences(first: Any, second: Any, path: str = "") -> list[str]:
         keys = sorted(set(first) | set(second))
         return [d for k in keys for d in differences(first.get(k), second.get(k), f"{path}.{k}")]
     if isinstance(first, list) and isinstance(second, list) and len(first) == len(second):
-        return [d for n, (a, b) in enumerate(zip(first, second, strict=True)) for d in differences(a, b, f"{path}[{n}]")]
+        return [
+            d for n, (a, b) in enumerate(zip(first, second, strict=True)) for d in differences(a, b, f"{path}[{n}]")
+        ]
     return [] if first == second else [f"{path}: {first!r} != {second!r}"]
 
 
