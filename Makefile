@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
 RESULT ?= build/run-result.json
 
-.PHONY: run test up lint unit e2e build clean bench browser
+.PHONY: run test up lint unit e2e build clean bench browser scale
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ install: $(STAMP)
 run: $(STAMP)  ## feed a scenario through the local stack and print the summary
 	$(BIN)/odr-local run $(SCENARIO) --result $(RESULT)
 
-up: $(STAMP)  ## keep the local stack running for exploration with --endpoint-url
-	$(BIN)/odr-local up
+up: $(STAMP)  ## keep the local stack running (paced: one simulated day = 60 s); SCENARIO=file plays one first
+	$(BIN)/odr-local up $(if $(filter command line,$(origin SCENARIO)),--scenario $(SCENARIO))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -46,6 +46,9 @@ build: $(STAMP)  ## sam build without a container (runtime = local python3.11)
 bench: $(STAMP)
 	$(BIN)/python bench/intake_calls.py
 	$(BIN)/python bench/report_reads.py
+
+scale: $(STAMP)  ## 1,000 complaints over a month of virtual time: wall, CPU, peak memory, reconciliation
+	$(BIN)/python bench/run_scale.py scenarios/jinshan-year-slice.yaml
 
 clean:
 	rm -rf $(VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

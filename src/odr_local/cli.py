@@ -27,7 +27,7 @@ def _quiet_handlers(log_dir: Path) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("*.log"):
         old.unlink()
-    sys.stdout = FunctionOutput(log_dir, (log_dir / "local-stack.log").open("w", encoding="utf-8"))  # type: ignore[assignment]
+    sys.stdout = FunctionOutput(log_dir, (log_dir / "local-stack.log").open("w", encoding="utf-8"))
     logging.basicConfig(level=logging.WARNING, stream=sys.stdout)
     logging.captureWarnings(True)  # library warnings (e.g. Powertools' empty metrics) go to the log file too
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -219,6 +219,8 @@ class Kernel:
 
     def settle(self) -> None:
         """Run everything that can run at this instant: runnable threads first, then sources, until idle."""
+        if self.paced and threading.current_thread() is not self._driver:
+            raise RuntimeError("a paced kernel is driven by its own thread; wait for conditions instead")
         while True:
             with self._lock:
                 thread = self._runnable.popleft() if self._runnable else None
@@ -326,13 +328,12 @@ class VirtualEvent:
 
     def wait(self, timeout: float | None = None) -> bool:
         thread = threading.current_thread()
-        kernel = thread._kernel if isinstance(thread, SimThread) else None
-        if kernel is None:
+        if not isinstance(thread, SimThread) or thread._kernel is None:
             return self._real.wait(timeout)
-        with kernel._lock:
+        with thread._kernel._lock:
             if self._flag:
                 return True
-        kernel._block(thread, self, timeout)
+        thread._kernel._block(thread, self, timeout)
         return self._flag
 
 

@@ -159,9 +159,9 @@ def _dynamodb_transactions() -> None:
     if "original_table_state[table_name] = copy.deepcopy(" not in inspect.getsource(method):
         raise RuntimeError(f"moto {moto.__version__}: DynamoDBBackend.transact_write_items changed; adapt the patch")
     patched = _transact_with_item_rollback(method)
-    patched._odr_patched = True  # type: ignore[attr-defined]
+    patched._odr_patched = True
     backend.transact_write_items = patched  # type: ignore[method-assign]
-    dynamodb_models.copy = _TablesAsTheyAre()  # type: ignore[attr-defined]
+    dynamodb_models.copy = _TablesAsTheyAre()
 
 
 def _wire(value: Any) -> Any:

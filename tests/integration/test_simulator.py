@@ -324,3 +324,15 @@ def test_the_pusher_gives_up_a_refused_batch_and_can_push_twice(sim: Simulator, 
     assert kernel.run_until(lambda: len(accepting.received) == 2)
     assert accepting.received[0]["items"] == accepting.received[1]["items"]
     assert sim.counters()["faults"] == {"push_duplicate": 1}
+
+
+def test_records_are_published_on_a_running_platform_over_http(sim: Simulator, kernel: Kernel) -> None:
+    url = f"{sim.url}/_sim/publish"
+    bad = requests.post(url, json={"records": [rec("C-PUB-0001", START), {"complaint_id": "x"}]}, timeout=10)
+    assert bad.status_code == 400 and [p["index"] for p in bad.json()["problems"]] == [1]
+    assert ids(pull(sim)) == []  # all or nothing
+    kernel.advance(timedelta(hours=3))
+    got = requests.post(url, json={"records": [rec("C-PUB-0001", START - timedelta(days=9))], "now": True}, timeout=10)
+    assert got.status_code == 202 and got.json() == {"published": 1}
+    [served] = pull(sim, updated_after=(kernel.now() - timedelta(minutes=1)).isoformat()).json()["items"]
+    assert datetime.fromisoformat(served["updated_at"]) == kernel.now()  # registered as it was published

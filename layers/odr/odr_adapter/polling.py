@@ -146,8 +146,7 @@ def _run(
         if newest is not None:
             candidate = min(newest, ceiling)
             moved = cursor is None or candidate > cursor
-            if moved:
-                cursor = candidate
+            cursor = candidate if cursor is None or candidate > cursor else cursor
             if moved or fresh:  # a page served again adds nothing to save
                 state.save(Checkpoint(cursor, _window(recent, cursor - overlap)))
         page_cursor = page.get("next_cursor")
