@@ -30,7 +30,7 @@ from odr_adapter.deadlines import DeadlinePolicies
 from odr_adapter.directory import District
 from odr_adapter.district_files import read_district
 
-from . import invoker, moto_patches
+from . import in_process, invoker, moto_patches
 from .deploy import Deployer, Deployment
 from .kernel import Kernel
 from .services import ApiGateway, QueuePump, StreamPump, schedule
@@ -92,6 +92,9 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
+        in_process.install()  # this process's own calls skip the socket (other processes use HTTP)
+        assert self.server._server is not None, "moto's ThreadedMotoServer no longer keeps its WSGI server"
+        in_process.serve(self.endpoint, self.server._server.app)
         requests.post(
             f"{self.endpoint}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
@@ -214,6 +217,7 @@ class LocalStack:
         self.sms_gateway.stop()
         # moto's backends are process-wide: reset them so a later stack in this process starts empty.
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
+        in_process.forget(self.endpoint)
         self.server.stop()
         self.kernel.stop()
         set_pause(time.sleep)
