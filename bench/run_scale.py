@@ -14,6 +14,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +22,21 @@ from odr_local import invoker  # noqa: E402
 from odr_local.invoker import FunctionOutput  # noqa: E402
 from odr_local.runner import ScenarioRun, stack_for  # noqa: E402
 from odr_local.scenario import Scenario  # noqa: E402
+
+
+class _Tee(io.StringIO):
+    """Progress lines on screen as they come; the whole output kept for the summary."""
+
+    def __init__(self, screen: io.TextIOBase | Any) -> None:
+        super().__init__()
+        self.screen = screen
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if text.endswith("\n") and self.getvalue().rsplit("\n", 2)[-2].startswith("["):
+            self.screen.write(self.getvalue().rsplit("\n", 2)[-2] + "\n")
+            self.screen.flush()
+        return written
 
 
 def main() -> None:
@@ -31,7 +47,7 @@ def main() -> None:
     stack = stack_for(scenario)
     try:
         wall, cpu = time.perf_counter(), time.process_time()
-        out = io.StringIO()
+        out = _Tee(screen)
         result = ScenarioRun(scenario, stack, out).run()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         sfn = stack.client("stepfunctions")

@@ -15,6 +15,8 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
 - DynamoDB answers: moto 5.2 serializes every nested attribute value through the service model, member by
   member (a case item with its history took 12 ms per GetItem). Attribute values are already in their wire
   form: they are written out as they are.
+- Item sizes: a Query computes the size of every candidate item, each time (twice for those it returns); an
+  item's size is kept on it until an update changes the item in place.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ import moto.backends as moto_backends
 import moto.dynamodb.models as dynamodb_models
 from moto.awslambda.models import LambdaFunction
 from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser import utils as sfn_utils
 
@@ -199,6 +202,32 @@ def _attribute_values_as_they_are() -> None:
     BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
 
 
+def _item_sizes_kept() -> None:
+    if getattr(Item.size, "_odr_patched", False):
+        return
+    size, execute, legacy = Item.size, UpdateExpressionExecutor.execute, Item.update_with_attribute_updates
+
+    def kept_size(self: Any) -> int:
+        known = self.__dict__.get("_odr_size")
+        if known is None:
+            known = self.__dict__["_odr_size"] = size(self)
+        return int(known)
+
+    def execute_and_forget(self: Any, node: Any = None) -> None:
+        self.item.__dict__.pop("_odr_size", None)
+        execute(self, node)
+        self.item.__dict__.pop("_odr_size", None)
+
+    def legacy_update(self: Any, attribute_updates: dict[str, Any]) -> None:
+        self.__dict__.pop("_odr_size", None)
+        legacy(self, attribute_updates)
+
+    kept_size._odr_patched = True  # type: ignore[attr-defined]
+    Item.size = kept_size  # type: ignore[method-assign]
+    UpdateExpressionExecutor.execute = execute_and_forget  # type: ignore[method-assign]
+    Item.update_with_attribute_updates = legacy_update  # type: ignore[method-assign]
+
+
 def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
@@ -215,3 +244,4 @@ def install() -> None:
     _virtual_time()
     _dynamodb_transactions()
     _attribute_values_as_they_are()
+    _item_sizes_kept()
