@@ -17,6 +17,8 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
   form: they are written out as they are.
 - Item sizes: a Query computes the size of every candidate item, each time (twice for those it returns); an
   item's size is kept on it until an update changes the item in place.
+- Comparing two strings or two numbers (a Query matching and sorting keys, millions of times in a long run)
+  compares them directly instead of converting both to Python values first.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ import base64
 import copy
 import importlib
 import inspect
+import operator
 import types
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import moto
@@ -228,6 +233,37 @@ def _item_sizes_kept() -> None:
     Item.update_with_attribute_updates = legacy_update  # type: ignore[method-assign]
 
 
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "__eq__": operator.eq,
+    "__ne__": operator.ne,
+    "__lt__": operator.lt,
+    "__le__": operator.le,
+    "__gt__": operator.gt,
+    "__ge__": operator.ge,
+}
+
+
+def _scalar_comparisons() -> None:
+    if getattr(DynamoType.__lt__, "_odr_patched", False):
+        return
+    if "self.cast_value < other.cast_value" not in inspect.getsource(DynamoType.__lt__):
+        raise RuntimeError(f"moto {moto.__version__}: DynamoType comparisons changed; adapt the patch")
+    for name, compare in _COMPARISONS.items():
+
+        def fast(self: Any, other: Any, compare: Callable[[Any, Any], bool] = compare, slow: Any = None) -> bool:
+            kind = self.type
+            if isinstance(other, DynamoType) and kind == other.type:
+                if kind == "S":
+                    return compare(self.value, other.value)
+                if kind == "N":
+                    return compare(Decimal(self.value), Decimal(other.value))
+            return bool(slow(self, other))
+
+        fast.__defaults__ = (compare, getattr(DynamoType, name))
+        fast._odr_patched = True  # type: ignore[attr-defined]
+        setattr(DynamoType, name, fast)
+
+
 def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
@@ -245,3 +281,4 @@ def install() -> None:
     _dynamodb_transactions()
     _attribute_values_as_they_are()
     _item_sizes_kept()
+    _scalar_comparisons()

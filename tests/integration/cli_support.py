@@ -36,7 +36,7 @@ class Aws:
 
 @contextmanager
 def aws_for_cli(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ODR_CLOCK", "DISTRICT_CODE"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ODR_LOCAL_CLOCK", "DISTRICT_CODE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in (
         ("AWS_DEFAULT_REGION", REGION),

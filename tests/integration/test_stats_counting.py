@@ -46,7 +46,7 @@ class StatsAws:
 def stats_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatsAws]:
     """The case table (with its stream), the statistics table and the directory, built from template.yaml on
     moto in-process; names of their own, moto's shared state left alone (a local stack may be running)."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ODR_CLOCK", "POWERTOOLS_METRICS_DISABLED"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ODR_LOCAL_CLOCK", "POWERTOOLS_METRICS_DISABLED"):
         monkeypatch.delenv(name, raising=False)
     for name, value in (
         ("AWS_DEFAULT_REGION", REGION),
