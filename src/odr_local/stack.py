@@ -212,6 +212,8 @@ class LocalStack:
         return "\n".join(lines) + "\n"
 
     def stop(self) -> None:
+        self.kernel.stop()  # first: nothing is driven while the rest goes
+        set_pause(time.sleep)
         self.api.stop()
         self.simulator.stop()
         self.sms_gateway.stop()
@@ -219,8 +221,6 @@ class LocalStack:
         requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
         in_process.forget(self.endpoint)
         self.server.stop()
-        self.kernel.stop()
-        set_pause(time.sleep)
 
     # -- handy views for the runner, the CLI and the tests ------------------------------------------
 
