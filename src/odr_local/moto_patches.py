@@ -19,6 +19,8 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
   item's size is kept on it until an update changes the item in place.
 - Comparing two strings or two numbers (a Query matching and sorting keys, millions of times in a long run)
   compares them directly instead of converting both to Python values first.
+- A Query on a table's own key reads that partition, not every item of the table sorted (the statistics table
+  holds a marker per case version); the full sorted list, where it is needed, is sorted on plain values.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import copy
 import importlib
 import inspect
 import operator
+import threading
 import types
 from collections.abc import Callable
 from decimal import Decimal
@@ -264,6 +267,48 @@ def _scalar_comparisons() -> None:
         setattr(DynamoType, name, fast)
 
 
+_partition = threading.local()  # (table, hash key) while this thread runs a Query on a table's own key
+
+
+def _partition_reads() -> None:
+    table_class = dynamodb_models.Table
+    if getattr(table_class.all_items, "_odr_patched", False):
+        return
+    if "key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key" not in inspect.getsource(
+        table_class.all_items
+    ):
+        raise RuntimeError(f"moto {moto.__version__}: Table.all_items changed; adapt the patch")
+    query = table_class.query
+
+    def all_items(self: Any) -> list[Any]:
+        asked = getattr(_partition, "key", None)
+        if asked is not None and asked[0] is self:
+            bucket = self.items.get(asked[1])
+            if bucket is None:
+                return []
+            if not self.range_key_attr:
+                return [bucket]
+            return sorted(bucket.values(), key=lambda item: item.range_key.cast_value)
+        items = [i for bucket in self.items.values() for i in (bucket.values() if self.range_key_attr else [bucket])]
+        if self.range_key_attr:
+            return sorted(items, key=lambda item: (item.hash_key.cast_value, item.range_key.cast_value))
+        return sorted(items, key=lambda item: item.hash_key.cast_value)
+
+    def query_partition(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None:
+            return query(self, hash_key, *args, **kwargs)
+        _partition.key = (self, hash_key)
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _partition.key = None
+
+    all_items._odr_patched = True  # type: ignore[attr-defined]
+    table_class.all_items = all_items  # type: ignore[method-assign]
+    table_class.query = query_partition  # type: ignore[method-assign]
+
+
 def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
@@ -282,3 +327,4 @@ def install() -> None:
     _attribute_values_as_they_are()
     _item_sizes_kept()
     _scalar_comparisons()
+    _partition_reads()
