@@ -21,6 +21,9 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
   compares them directly instead of converting both to Python values first.
 - A Query on a table's own key reads that partition, not every item of the table sorted (the statistics table
   holds a marker per case version); the full sorted list, where it is needed, is sorted on plain values.
+- Each execution parsed the state machine's definition anew with ANTLR (0.1 s for the case workflow): the
+  parsed program is kept per definition text. Its components hold no state of an evaluation (that lives in
+  the execution's environment; only Map and Parallel states, which the workflow does not use, keep some).
 """
 
 from __future__ import annotations
@@ -309,6 +312,27 @@ def _partition_reads() -> None:
     table_class.query = query_partition  # type: ignore[method-assign]
 
 
+def _programs_kept() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    if getattr(entrypoint, "_odr_patched", False):
+        return
+    if "AmazonStateLanguageParser.parse(" not in inspect.getsource(entrypoint):
+        raise RuntimeError(f"moto {moto.__version__}: ExecutionWorker._get_evaluation_entrypoint changed")
+    programs: dict[str, Any] = {}
+
+    def kept_program(self: Any) -> Any:
+        definition = self._evaluation_details.state_machine_details.definition
+        if definition not in programs:
+            programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
+        return programs[definition]
+
+    kept_program._odr_patched = True  # type: ignore[attr-defined]
+    ExecutionWorker._get_evaluation_entrypoint = kept_program  # type: ignore[method-assign]
+
+
 def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     clone = self.__class__.__new__(self.__class__)
     memo[id(self)] = clone
@@ -328,3 +352,4 @@ def install() -> None:
     _item_sizes_kept()
     _scalar_comparisons()
     _partition_reads()
+    _programs_kept()
