@@ -233,7 +233,12 @@ class Deployer:
         r.refs[logical_id] = name
         r.attrs[(logical_id, "Arn")] = got["FunctionArn"]
         FUNCTIONS[name] = LocalFunction(
-            logical_id, name, ROOT / merged["CodeUri"], merged["Handler"], int(merged.get("Timeout", 3))
+            logical_id,
+            name,
+            ROOT / merged["CodeUri"],
+            merged["Handler"],
+            int(merged.get("Timeout", 3)),
+            environment={k: str(v) for k, v in environment.items()},
         )
         for event in events.values():
             self._event_source(name, event["Type"], r.resolve(event.get("Properties", {})))

@@ -4,9 +4,11 @@ moto routes every invocation (Step Functions tasks, ``lambda.invoke``) through
 ``LambdaFunction._invoke_lambda``, which would start a Docker container; the local stack replaces that one
 method with a call into the function's ``app.py``.
 
-As in Lambda, each function has metrics of its own (Powertools keeps them in class attributes shared by
-every ``Metrics`` in a process: each function module is loaded with fresh ones), and, where the local stack
-asks for it (:class:`FunctionOutput`), a log stream of its own.
+As in Lambda, each function has its own environment (:class:`FunctionEnvironment`: while a function runs, a
+thread sees exactly the variables template.yaml gives that function, and none of another's), metrics of its
+own (Powertools keeps them in class attributes shared by every ``Metrics`` in a process: each function module
+is loaded with fresh ones), and, where the local stack asks for it (:class:`FunctionOutput`), a log stream of
+its own.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import sys
 import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -41,10 +46,20 @@ class LocalFunction:
     invocations: int = 0
     errors: int = 0
     seconds: float = 0.0  # real time spent in the handler, summed (a run's profile by function)
+    environment: dict[str, str] = field(default_factory=dict)  # the template's variables for this function
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def runtime_environment(self) -> dict[str, str]:
+        """What the Lambda runtime adds to the template's variables."""
+        return {
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
+            "_HANDLER": self.handler,
+        }
+
     def load(self) -> Any:
-        with self.lock:
+        with self.lock, running(self):
             if self.module is None:
                 module_name, _ = self.handler.rsplit(".", 1)
                 path = self.code_dir / f"{module_name}.py"
@@ -77,8 +92,76 @@ class LambdaContext:
 
 FUNCTIONS: dict[str, LocalFunction] = {}
 _original = LambdaFunction._invoke_lambda
-_current = threading.local()  # the function this thread runs, for FunctionOutput
+_current = threading.local()  # the function this thread runs: its environment and log stream
 _METRIC_SETS = ("_metrics", "_dimensions", "_metadata", "_default_dimensions")
+
+
+class FunctionEnvironment(MutableMapping[str, str]):
+    """``os.environ`` of a process of in-process handlers. A thread running a function sees the process's own
+    variables (region, credentials, the emulator's endpoint) with that function's template variables on top,
+    and no variable that template.yaml gives only to other functions; any other thread (a test, the runner,
+    the ``odr`` CLI in-process) sees the process's variables as they are."""
+
+    def __init__(self, base: MutableMapping[str, str]) -> None:
+        self.base = base
+        self.template_names: set[str] = set()  # every function's variables: hidden from the others
+
+    def _view(self) -> tuple[dict[str, str], set[str]] | None:
+        fn: LocalFunction | None = getattr(_current, "function", None)
+        if fn is None:
+            return None
+        own = {**fn.environment, **fn.runtime_environment()}
+        return own, self.template_names - set(own)
+
+    def __getitem__(self, key: str) -> str:
+        view = self._view()
+        if view is not None:
+            own, hidden = view
+            if key in own:
+                return own[key]
+            if key in hidden:
+                raise KeyError(key)
+        return self.base[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        self.base[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.base[key]
+
+    def __iter__(self) -> Iterator[str]:
+        view = self._view()
+        if view is None:
+            return iter(self.base)
+        own, hidden = view
+        return iter(sorted({k for k in self.base if k not in hidden} | set(own)))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def copy(self) -> dict[str, str]:
+        return dict(self)
+
+
+def use_function_environments() -> FunctionEnvironment:
+    """Put :class:`FunctionEnvironment` in place of ``os.environ`` (once per process)."""
+    if not isinstance(os.environ, FunctionEnvironment):
+        os.environ = FunctionEnvironment(os.environ)  # type: ignore[assignment]  # noqa: B003 - a view, not a reset
+    environ = os.environ
+    assert isinstance(environ, FunctionEnvironment)
+    environ.template_names = {k for fn in FUNCTIONS.values() for k in fn.environment}
+    return environ
+
+
+@contextmanager
+def running(fn: LocalFunction) -> Iterator[None]:
+    """This thread runs ``fn``: its environment and log stream are the function's."""
+    outer = getattr(_current, "function", None)
+    _current.function = fn
+    try:
+        yield
+    finally:
+        _current.function = outer
 
 
 def _fresh_metric_sets() -> None:
@@ -100,9 +183,10 @@ class FunctionOutput:
         self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        name = getattr(_current, "logical_id", None)
-        if name is None:
+        fn = getattr(_current, "function", None)
+        if fn is None:
             return self.other.write(text)
+        name = fn.logical_id
         with self._lock:
             if name not in self._files:
                 self._files[name] = (self.folder / f"{name}.log").open("w", encoding="utf-8")
@@ -119,10 +203,10 @@ def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
     """Call the handler; an exception becomes Lambda's error payload (``errorType`` = exception class)."""
     fn.invocations += 1
     began = time.perf_counter()
-    outer = getattr(_current, "logical_id", None)
-    _current.logical_id = fn.logical_id
     try:
-        result = fn.load()(event if event is not None else {}, LambdaContext(fn))
+        handler = fn.load()
+        with running(fn):
+            result = handler(event if event is not None else {}, LambdaContext(fn))
         return json.dumps(result, default=str), False, ""
     except Exception as exc:
         fn.errors += 1
@@ -136,7 +220,6 @@ def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
         return json.dumps(payload), True, ""
     finally:
         fn.seconds += time.perf_counter() - began
-        _current.logical_id = outer
 
 
 def invoke(function_name: str, event: Any) -> tuple[bool, Any]:

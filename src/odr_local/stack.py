@@ -86,8 +86,8 @@ class LocalStack:
         # Handlers cache clients and services per process (as per Lambda container): a new stack starts afresh.
         moto_api_backend.reset()  # moto's backends are process-wide: a stack starts from nothing
         boto_client.cache_clear()
-        services.cache_clear()
-        stats_store.cache_clear()
+        services.cache_clear()  # type: ignore[attr-defined]
+        stats_store.cache_clear()  # type: ignore[attr-defined]
         parameters.clear_caches()  # Powertools' secrets client is bound to the previous stack's endpoint
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -125,6 +125,7 @@ class LocalStack:
         )
         self.deployment = deployer.deploy()
         self._export_function_environment()
+        invoker.use_function_environments()
         self.client("ses", SES_REGION).verify_domain_identity(Domain="jinshan.example.gov.cn")
         district = read_district(self.district_dir)
         for station in district.stations:
@@ -179,7 +180,8 @@ class LocalStack:
         return done()
 
     def _export_function_environment(self) -> None:
-        """Handlers run in this process, so their variables go into its environment (they must agree)."""
+        """The process (tests, the runner, the CLI run in-process) sees every function's variables; a function
+        itself sees only its own (invoker.FunctionEnvironment). Functions must agree on a shared name."""
         merged: dict[str, str] = {}
         lam = self.client("lambda")
         for fn in invoker.FUNCTIONS.values():

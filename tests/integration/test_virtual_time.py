@@ -4,6 +4,7 @@ it so refuse to start on a moto they do not fit, and each function keeps metrics
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from odr_local import moto_patches
-from odr_local.invoker import FUNCTIONS
+from odr_local.invoker import FUNCTIONS, running
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker
@@ -59,3 +60,17 @@ def test_each_function_emits_its_own_metrics_under_its_own_service(
     assert reminders["service"] == "reminders"
     assert names == {"NotificationSent", "NotificationFailed"}  # nothing of the poller's
     poller.metrics.clear_metrics()  # type: ignore[union-attr]
+
+
+def test_each_function_sees_only_its_own_template_environment(stack: LocalStack) -> None:
+    functions = {fn.logical_id: fn for fn in FUNCTIONS.values()}
+    notify, poller = functions["NotifyFunction"], functions["PollerFunction"]
+    assert "SENDER_EMAIL" in notify.environment and "SENDER_EMAIL" not in poller.environment
+    with running(poller):
+        assert os.environ.get("SENDER_EMAIL") is None  # another function's variable
+        assert os.environ["FEED_BASE_URL"] == poller.environment["FEED_BASE_URL"]
+        assert os.environ["AWS_LAMBDA_FUNCTION_NAME"] == poller.name
+        assert os.environ["AWS_ENDPOINT_URL"] == stack.endpoint  # the process's own (the runtime's) variables
+    with running(notify):
+        assert os.environ["SENDER_EMAIL"] == notify.environment["SENDER_EMAIL"]
+    assert os.environ["SENDER_EMAIL"] and os.environ["FEED_BASE_URL"]  # a test sees them all

@@ -125,10 +125,17 @@ def _values(item: dict[str, Any]) -> Values:
     return {k: Decimal(v["N"]) for k, v in item.items() if "N" in v}
 
 
-@cache
 def stats_store() -> StatsStore:
-    """The function's store, created once per container."""
+    """The function's store, created once per container (per function: see wiring.services)."""
+    return _stats_store_for(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+
+
+@cache
+def _stats_store_for(function_name: str) -> StatsStore:
     return StatsStore.from_env()
+
+
+stats_store.cache_clear = _stats_store_for.cache_clear  # type: ignore[attr-defined]
 
 
 def scan_cases(cases_table: str) -> Iterator[Case]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from ..clock import Clock
@@ -16,8 +17,14 @@ from .queues import Queue
 from .sms_gateway import sms_sender
 
 
-@cache
 def services() -> Services:
+    """Once per container, that is per function (a container runs one function; the local stack runs all of
+    them in one process, each with its own environment)."""
+    return _services_for(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+
+
+@cache
+def _services_for(function_name: str) -> Services:
     s = Settings.from_env()
     directory = DirectoryStore(s.directory_table, s.district_code)
     return Services(
@@ -30,3 +37,6 @@ def services() -> Services:
         quarantine=QuarantineStore(s.cases_table),
         clock=Clock(),
     )
+
+
+services.cache_clear = _services_for.cache_clear  # type: ignore[attr-defined]
