@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from odr_local.kernel import Kernel
+from odr_local.simulator import Simulator
 from odr_local.stack import LocalStack
 
 START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
@@ -40,3 +42,20 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="package")
 def invoke(stack: LocalStack) -> Invoker:
     return Invoker(stack)
+
+
+@pytest.fixture
+def kernel() -> Iterator[Kernel]:
+    """Virtual time of the test's own (inside the stack's, if one runs): it moves only when the test moves it."""
+    running = Kernel(START).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sim(kernel: Kernel) -> Iterator[Simulator]:
+    """A 12315 simulator of the test's own, on the test's clock."""
+    simulator = Simulator()
+    simulator.start()
+    yield simulator
+    simulator.stop()

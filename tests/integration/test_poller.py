@@ -7,7 +7,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,22 +82,6 @@ def parts(stack: LocalStack) -> Parts:
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
     )
     return Parts(sqs, url, name)
-
-
-@pytest.fixture
-def kernel() -> Iterator[Kernel]:
-    """Virtual time of the test's own: it moves only when the test moves it."""
-    running = Kernel(START).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def sim(kernel: Kernel) -> Iterator[Simulator]:
-    simulator = Simulator()
-    simulator.start()
-    yield simulator
-    simulator.stop()
 
 
 def client(sim: Simulator, **kw: Any) -> FeedClient:

@@ -7,7 +7,6 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,22 +31,6 @@ def rec(complaint_id: str, at: datetime, revision: int = 1, **extra: Any) -> dic
         "updated_at": at.isoformat(),
         **extra,
     }
-
-
-@pytest.fixture
-def kernel() -> Iterator[Kernel]:
-    """Virtual time: the simulator's clock moves only when a test lets it."""
-    running = Kernel(START).start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def sim(kernel: Kernel) -> Iterator[Simulator]:
-    simulator = Simulator()
-    simulator.start()
-    yield simulator
-    simulator.stop()
 
 
 def pull(sim: Simulator, **params: Any) -> requests.Response:
