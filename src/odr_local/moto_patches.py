@@ -216,6 +216,10 @@ def _attribute_values_as_they_are() -> None:
 def _item_sizes_kept() -> None:
     if getattr(Item.size, "_odr_patched", False):
         return
+    if "value.size()" not in inspect.getsource(Item.size) or "self.item" not in inspect.getsource(
+        UpdateExpressionExecutor.execute
+    ):
+        raise RuntimeError(f"moto {moto.__version__}: Item.size or UpdateExpressionExecutor changed; adapt the patch")
     size, execute, legacy = Item.size, UpdateExpressionExecutor.execute, Item.update_with_attribute_updates
 
     def kept_size(self: Any) -> int:
@@ -342,6 +346,9 @@ def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
 
 
 def install() -> None:
+    for owner, name in ((LambdaFunction, "_invoke_lambda"), (moto_backends, "list_of_moto_modules")):
+        if not hasattr(owner, name):
+            raise RuntimeError(f"moto {moto.__version__}: {owner.__name__}.{name} is gone; adapt the patch")
     LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
     StateMachine.__deepcopy__ = _clone_without_executions  # type: ignore[attr-defined]
     modules = tuple(moto_backends.list_of_moto_modules())
