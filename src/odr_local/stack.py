@@ -9,7 +9,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,12 +161,6 @@ class LocalStack:
     def settle(self) -> None:
         """Virtual time: run all that can run at this instant (what a test does after acting as a person)."""
         self.kernel.settle()
-
-    def run_until(self, done: Callable[[], bool] | None = None, until: datetime | None = None) -> bool:
-        return self.kernel.run_until(done, until)
-
-    def advance(self, delta: timedelta) -> None:
-        self.kernel.advance(delta)
 
     def wait_for(self, done: Callable[[], bool], timeout: float = 30.0) -> bool:
         """Either mode: until ``done()`` holds (virtual: event by event; paced: polling in real time)."""
