@@ -24,7 +24,7 @@ import boto3
 ROOT = Path(__file__).resolve().parents[1]
 
 from odr_adapter.data_access.clients import client as boto_client  # noqa: E402
-from odr_adapter.data_access.wiring import services  # noqa: E402
+from odr_adapter.wiring import services  # noqa: E402
 from odr_local.invoker import FUNCTIONS, run  # noqa: E402
 from odr_local.stack import LocalStack  # noqa: E402
 

@@ -20,15 +20,15 @@ from pathlib import Path
 import boto3
 from moto import mock_aws
 
-from odr_adapter.case import Case, EnterpriseRef, HistoryEvent
-from odr_adapter.counters import recount
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.stats import StatsStore
-from odr_adapter.deadlines import Deadline
-from odr_adapter.directory import District
-from odr_adapter.district_files import read_district
-from odr_adapter.reports import Period, build_report
-from odr_adapter.scorecards import ScorecardPolicy, scorecards
+from odr_adapter.models.case import Case, EnterpriseRef, HistoryEvent
+from odr_adapter.models.deadlines import Deadline
+from odr_adapter.models.directory import District
+from odr_adapter.stats.counters import recount
+from odr_adapter.stats.figures import Period, build_report
+from odr_cli.district_files import read_district
+from odr_cli.scorecards import ScorecardPolicy, scorecards
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)

@@ -16,10 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.actions import ActionName, ResultReport
 from odr_adapter.data_access.outbox import api_keys, case_index, outbox
-from odr_adapter.data_access.wiring import services
-from odr_adapter.enterprise_api import (
+from odr_adapter.people.actions import ActionName, ResultReport
+from odr_adapter.people.enterprise_api import (
     CaseNotFound,
     Unauthorised,
     api_answer,
@@ -28,9 +27,10 @@ from odr_adapter.enterprise_api import (
     open_cases,
     own_case,
 )
-from odr_adapter.link_actions import open_link, submit_link
-from odr_adapter.pages import Page
-from odr_adapter.views import case_view
+from odr_adapter.people.link_requests import open_link, submit_link
+from odr_adapter.people.pages import Page
+from odr_adapter.people.views import case_view
+from odr_adapter.wiring import services
 
 logger = Logger(service="actions")
 tracer = Tracer(service="actions")

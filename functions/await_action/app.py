@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.wiring import services
-from odr_adapter.steps import register_wait
+from odr_adapter.wiring import services
+from odr_adapter.workflow.steps import register_wait
 
 logger = Logger(service="await_action")
 tracer = Tracer(service="await_action")

@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.wiring import services
-from odr_adapter.steps import close
+from odr_adapter.wiring import services
+from odr_adapter.workflow.steps import close
 
 logger = Logger(service="close")
 tracer = Tracer(service="close")

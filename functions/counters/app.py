@@ -15,9 +15,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
-from odr_adapter.counters import STATUSES, CaseChange, count_changes
 from odr_adapter.data_access.stats import stats_store
-from odr_adapter.reports import lifetime
+from odr_adapter.stats.counters import STATUSES, CaseChange, count_changes
+from odr_adapter.stats.figures import lifetime
 
 logger = Logger(service="counters")
 tracer = Tracer(service="counters")

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.wiring import services
-from odr_adapter.intake import ingest, parse_message
+from odr_adapter.feed.intake import ingest, parse_message
+from odr_adapter.wiring import services
 
 logger = Logger(service="intake")
 tracer = Tracer(service="intake")

@@ -7,9 +7,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.data_access.outbox import outbox
-from odr_adapter.data_access.wiring import services
-from odr_adapter.notifications import notify
-from odr_adapter.steps import load, timer_seconds
+from odr_adapter.messages.sending import notify
+from odr_adapter.wiring import services
+from odr_adapter.workflow.steps import load, timer_seconds
 
 logger = Logger(service="notify")
 tracer = Tracer(service="notify")

@@ -1,4 +1,4 @@
-"""Poll the 12315 feed on a schedule and queue every record for intake (see odr_adapter.polling)."""
+"""Poll the 12315 feed on a schedule and queue every record for intake (see odr_adapter.feed.polling)."""
 
 from typing import Any
 
@@ -10,8 +10,8 @@ from odr_adapter.clock import Clock
 from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.data_access.secrets import secret
-from odr_adapter.feed_client import FeedClient
-from odr_adapter.polling import poll
+from odr_adapter.feed.client import FeedClient
+from odr_adapter.feed.polling import poll
 from odr_adapter.settings import Settings
 
 logger = Logger(service="poller")

@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.wiring import services
-from odr_adapter.steps import record_failure
+from odr_adapter.wiring import services
+from odr_adapter.workflow.steps import record_failure
 
 logger = Logger(service="record_failure")
 

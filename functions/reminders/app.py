@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.data_access.outbox import case_index, outbox
-from odr_adapter.data_access.wiring import services
-from odr_adapter.reminders import send_reminders
+from odr_adapter.people.reminders import send_reminders
+from odr_adapter.wiring import services
 
 logger = Logger(service="reminders")
 tracer = Tracer(service="reminders")

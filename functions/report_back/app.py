@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.data_access.secrets import secret
-from odr_adapter.feed_client import FeedClient
-from odr_adapter.report_back import send_report
+from odr_adapter.feed.client import FeedClient
+from odr_adapter.feed.report_back import send_report
 from odr_adapter.settings import Settings
 
 logger = Logger(service="report_back")

@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.wiring import services
-from odr_adapter.steps import apply_screening, screen_and_route
+from odr_adapter.wiring import services
+from odr_adapter.workflow.steps import apply_screening, screen_and_route
 
 logger = Logger(service="screen")
 tracer = Tracer(service="screen")

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.stats import stats_store
-from odr_adapter.reports import Period, PeriodInvalid, build_report
 from odr_adapter.settings import Settings
+from odr_adapter.stats.figures import Period, PeriodInvalid, build_report
 
 logger = Logger(service="stats")
 tracer = Tracer(service="stats")

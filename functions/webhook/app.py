@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.data_access.secrets import secret
+from odr_adapter.feed.webhook import NotQueued, PushRejected, accept_push
 from odr_adapter.settings import Settings
-from odr_adapter.webhook import NotQueued, PushRejected, accept_push
 
 logger = Logger(service="webhook")
 tracer = Tracer(service="webhook")

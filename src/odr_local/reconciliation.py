@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from odr_adapter.case import Case
+from odr_adapter.models.case import Case
 
 APPLYING_EVENTS = ("received", "revision_applied", "withdrawal_received")
 

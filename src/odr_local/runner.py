@@ -17,12 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-from odr_adapter.case import Case
 from odr_adapter.clock import local
 from odr_adapter.data_access.stats import StatsStore
-from odr_adapter.report_export import write_html
-from odr_adapter.reports import Period, Report, build_report
-from odr_adapter.summary import Summary, summarise
+from odr_adapter.models.case import Case
+from odr_adapter.stats.figures import Period, Report, build_report
+from odr_adapter.stats.summary import Summary, summarise
+from odr_cli.report_export import write_html
 
 from .inbox import Delivered, Inbox, Seen, open_link, submit
 from .reconciliation import Reconciliation, reconcile

@@ -16,8 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from odr_adapter.clock import local
-from odr_adapter.deadlines import DeadlinePolicies
-from odr_adapter.directory import District
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_adapter.models.directory import District
 
 from .simulator import FeedOptions
 

@@ -25,10 +25,10 @@ from odr_adapter.data_access.clients import client as boto_client
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.quarantine import QuarantineStore
 from odr_adapter.data_access.stats import stats_store
-from odr_adapter.data_access.wiring import services
-from odr_adapter.deadlines import DeadlinePolicies
-from odr_adapter.directory import District
-from odr_adapter.district_files import read_district
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_adapter.models.directory import District
+from odr_adapter.wiring import services
+from odr_cli.district_files import read_district
 
 from . import in_process, invoker, moto_patches
 from .deploy import Deployer, Deployment

@@ -17,8 +17,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from odr_adapter.case import Case
 from odr_adapter.clock import local
+from odr_adapter.models.case import Case
 from odr_local.inbox import Inbox, open_link
 from odr_local.stack import REGION, SES_REGION, LocalStack
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from odr_adapter.case import Case
+from odr_adapter.models.case import Case
 from odr_local.runner import ScenarioRun, stack_for
 from odr_local.scenario import Scenario
 from odr_local.stack import LocalStack

@@ -21,13 +21,13 @@ import requests
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto.moto_api._internal.models import moto_api_backend
 
-from odr_adapter.case import Case
-from odr_adapter.counters import differences, recount
 from odr_adapter.data_access import clients, stats, wiring
 from odr_adapter.data_access.stats import StatsStore, scan_cases
-from odr_adapter.report_export import render_html
-from odr_adapter.reports import Period, build_report, counts_cover
-from odr_adapter.summary import summarise
+from odr_adapter.models.case import Case
+from odr_adapter.stats.counters import differences, recount
+from odr_adapter.stats.figures import Period, build_report, counts_cover
+from odr_adapter.stats.summary import summarise
+from odr_cli.report_export import render_html
 from odr_local.runner import ScenarioRun, stack_for
 from odr_local.scenario import Scenario
 from odr_local.stack import LocalStack

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from odr_adapter.case import Case, transition
-from odr_adapter.intake import execution_name
-from odr_adapter.record import parse_record
+from odr_adapter.feed.intake import execution_name
+from odr_adapter.models.case import Case, transition
+from odr_adapter.models.record import parse_record
 from odr_local.stack import LocalStack
 
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from odr_adapter.actions import perform
-from odr_adapter.case import Case, transition
-from odr_adapter.data_access.wiring import services
+from odr_adapter.models.case import Case, transition
+from odr_adapter.people.actions import perform
+from odr_adapter.wiring import services
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker

@@ -14,9 +14,9 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore
-from odr_adapter.directory import District
-from odr_adapter.directory_import import parse_enterprises, plan_directory
-from odr_adapter.district_files import read_district, read_table
+from odr_adapter.models.directory import District
+from odr_cli.directory_import import parse_enterprises, plan_directory
+from odr_cli.district_files import read_district, read_table
 
 from .cli_support import Aws, aws_for_cli, odr
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore
-from odr_adapter.deadlines import DeadlinePolicies, Policy
+from odr_adapter.models.deadlines import DeadlinePolicies, Policy
 
 from .cli_support import Aws, aws_for_cli, odr
 

@@ -11,7 +11,7 @@ import pytest
 
 from odr_adapter.data_access.quarantine import QuarantineStore
 from odr_adapter.data_access.queues import Queue
-from odr_adapter.record import RecordInvalid, parse_record
+from odr_adapter.models.record import RecordInvalid, parse_record
 
 from .cli_support import Aws, aws_for_cli, odr
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from odr_adapter.case import transition
+from odr_adapter.models.case import transition
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 import requests
 
-from odr_adapter.case import Case
 from odr_adapter.data_access.links import LinkStore
-from odr_adapter.links import ActionLink, link_key
+from odr_adapter.models.case import Case
+from odr_adapter.people.links import ActionLink, link_key
 from odr_local.inbox import Inbox, Seen, open_link, submit
 from odr_local.stack import REGION, SES_REGION, LocalStack
 

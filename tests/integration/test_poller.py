@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
-from odr_adapter.feed_client import FeedClient, PlatformError, PlatformUnavailable
-from odr_adapter.polling import PollReport, poll
+from odr_adapter.feed.client import FeedClient, PlatformError, PlatformUnavailable
+from odr_adapter.feed.polling import PollReport, poll
 from odr_local.kernel import Kernel
 from odr_local.simulator import Simulator
 from odr_local.stack import LocalStack

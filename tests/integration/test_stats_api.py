@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from odr_adapter.directory import District
-from odr_adapter.reports import Period, build_report
+from odr_adapter.models.directory import District
+from odr_adapter.stats.figures import Period, build_report
 from odr_local.template import ROOT
 
 from .test_stats_counting import (

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from odr_adapter.counters import ALL
-from odr_adapter.reports import Period, build_report
+from odr_adapter.stats.counters import ALL
+from odr_adapter.stats.figures import Period, build_report
 from odr_cli.main import main
 
 from .test_stats_counting import StatsAws, counted_week, deliverer, sample_district, seed_directory, stats_aws

@@ -17,13 +17,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from odr_adapter.counters import differences, recount
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.stats import StatsStore, stats_store
-from odr_adapter.directory import District
-from odr_adapter.district_files import read_district
+from odr_adapter.models.directory import District
+from odr_adapter.stats.counters import differences, recount
+from odr_cli.district_files import read_district
 from odr_local.template import ROOT, load_template
 from tests.unit.test_counters import Life, known_week
 

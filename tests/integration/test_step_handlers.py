@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from odr_adapter.case import Feedback, StaleCase, transition
+from odr_adapter.models.case import Feedback, StaleCase, transition
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from odr_adapter.directory import District
-from odr_adapter.district_files import read_district
-from odr_adapter.record import Complaint, parse_record
+from odr_adapter.models.directory import District
+from odr_adapter.models.record import Complaint, parse_record
+from odr_cli.district_files import read_district
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDS = REPO / "tests" / "fixtures" / "records"

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odr_adapter.case import Case, Decision, EnterpriseRef, Feedback, transition
-from odr_adapter.counters import (
+from odr_adapter.models.case import Case, Decision, EnterpriseRef, Feedback, transition
+from odr_adapter.models.deadlines import Deadline
+from odr_adapter.stats.counters import (
     ALL,
     CaseChange,
     CaseItemInvalid,
@@ -26,9 +27,8 @@ from odr_adapter.counters import (
     differences,
     recount,
 )
-from odr_adapter.deadlines import Deadline
-from odr_adapter.reports import Period, build_report
-from odr_adapter.summary import summarise
+from odr_adapter.stats.figures import Period, build_report
+from odr_adapter.stats.summary import summarise
 
 SH = timedelta(hours=8)  # Asia/Shanghai has no DST
 WEEK_START = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai

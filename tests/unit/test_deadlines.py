@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odr_adapter.deadlines import (
+from odr_adapter.models.deadlines import (
     DeadlinePolicies,
     HolidayTable,
     Policy,

@@ -1,6 +1,6 @@
 """Import validation (every problem of every line), the diff, holiday tables and deadline-policy documents.
 
-Files are written to a temporary folder and read by the real reader (odr_adapter.district_files).
+Files are written to a temporary folder and read by the real reader (odr_cli.district_files).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
-from odr_adapter.deadlines import DeadlinePolicies, HolidayTable, Policy, compute_deadline
-from odr_adapter.directory import District
-from odr_adapter.directory_import import (
+from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy, compute_deadline
+from odr_adapter.models.directory import District
+from odr_cli.directory_import import (
     DIRECTORY_COLUMNS,
     STATION_COLUMNS,
     ImportInvalid,
@@ -29,7 +29,7 @@ from odr_adapter.directory_import import (
     plan_stations,
     with_holiday_table,
 )
-from odr_adapter.district_files import read_district, read_table
+from odr_cli.district_files import read_district, read_table
 
 from .conftest import DISTRICT_DATA
 
@@ -405,8 +405,8 @@ def test_holiday_tables_in_a_policies_document_hold_days_of_their_year() -> None
 
 
 def test_a_station_can_be_set_to_screen_by_hand(tmp_path) -> None:
-    from odr_adapter.directory_import import parse_stations
-    from odr_adapter.district_files import read_table
+    from odr_cli.directory_import import parse_stations
+    from odr_cli.district_files import read_table
 
     text = (
         "station_code,station_name,division_codes,reviewer_name,reviewer_email,reviewer_mobile,manual_screening\n"

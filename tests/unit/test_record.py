@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odr_adapter.record import Complaint, RecordInvalid, parse_record
+from odr_adapter.models.record import Complaint, RecordInvalid, parse_record
 
 RECORDS = Path(__file__).resolve().parents[1] / "fixtures" / "records"
 
@@ -98,7 +98,7 @@ def test_unknown_nested_fields_are_kept(example) -> None:
 
 
 def test_unknown_field_with_null_value_is_kept(example) -> None:
-    # Regression: odr_adapter/record.py, Complaint.to_raw): the contract says unknown fields "must be kept", but
+    # Regression: odr_adapter/models/record.py, Complaint.to_raw): the contract says unknown fields "must be kept", but
     # to_raw() uses model_dump(exclude_none=True), so an unknown field sent as null disappears.
     raw = example("shop-name-only")
     raw["source_note"] = None
@@ -263,7 +263,7 @@ def test_own_check_character_agrees_with_the_directory_codes() -> None:
 
 @pytest.mark.parametrize("first17", ["N2310116MA1JK7Q26", "Y1310116MA1JK7Q26", "A1310116MA1JK7Q26"])
 def test_credit_code_with_letter_registration_authority_is_accepted(example, first17: str) -> None:
-    # Regression: odr_adapter/record.py, _uscc): GB 32100 registration-authority codes include letters
+    # Regression: odr_adapter/models/record.py, _uscc): GB 32100 registration-authority codes include letters
     # (A 中央军委改革和编制办公室, N 农业 e.g. 农村集体经济组织 "N2...", Y 其他), and the contract's pattern
     # ^[0-9A-HJ-NPQRTUWXY]{18}$ allows them; stdnum.cn.uscc requires the first 8 characters to be digits, so
     # a correctly checked code such as N2310116MA1JK7Q261 is rejected as

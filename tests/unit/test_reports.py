@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from odr_adapter.counters import ALL, CounterBook, change_deltas
-from odr_adapter.directory import District
-from odr_adapter.report_export import cycle_label, render_html, write_xlsx
-from odr_adapter.reports import Figures, Period, PeriodInvalid, build_report, counts_cover, totals, width
-from odr_adapter.scorecards import ScorecardPolicy, scorecard_text, scorecards
+from odr_adapter.models.directory import District
+from odr_adapter.stats.counters import ALL, CounterBook, change_deltas
+from odr_adapter.stats.figures import Figures, Period, PeriodInvalid, build_report, counts_cover, totals, width
+from odr_cli.report_export import cycle_label, render_html, write_xlsx
+from odr_cli.scorecards import ScorecardPolicy, scorecard_text, scorecards
 
 from .test_counters import WEEK, counted, known_week
 

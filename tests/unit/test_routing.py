@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from odr_adapter.directory import District, Enterprise, normalise_name
-from odr_adapter.routing import find_enterprise, route
+from odr_adapter.models.directory import District, Enterprise, normalise_name
+from odr_adapter.rules.routing import find_enterprise, route
 
 JINFENG = "91310116MA1JK7Q26H"  # 上海金枫云购电子商务有限公司, class A, station JS-ZJ, listed 2024-03-01
 LVXIANG = "92310116MA7E4F1H09"  # 金山区吕巷水果个体店, class C, station JS-LX, shop 吕巷蟠桃小铺

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from odr_adapter.screening import add_years, limitation_last_day, screen
+from odr_adapter.rules.screening import add_years, limitation_last_day, screen
 
 # (example, changes to it, expected rule, expected refusal_reason); None = accepted
 CASES: list[tuple[str, str, dict[str, Any], str, str | None]] = [
@@ -243,7 +243,7 @@ def test_29_february_limitation_through_screen(complaint, district, registered_a
 
 
 def test_far_future_harm_date_does_not_crash_screening(complaint, district) -> None:
-    # Regression: odr_adapter/screening.py, add_years via limitation_last_day/_time_barred): a record
+    # Regression: odr_adapter/rules/screening.py, add_years via limitation_last_day/_time_barred): a record
     # with transaction.harm_known_on "9998-01-01" passes parse_record (a valid RFC 3339 full-date), but
     # screen() raises ValueError("year 10001 is out of range") instead of returning a Screening.
     result = screen(complaint("odr-by-uscc", changes={"transaction.harm_known_on": "9998-01-01"}), district)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .record import Complaint
+from odr_adapter.models.record import Complaint
 
 PII_FIELDS = frozenset({"name", "phone", "email", "address", "id_number"})
 

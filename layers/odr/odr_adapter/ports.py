@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .case import Case, HistoryEvent
-from .clock import Clock
-from .deadlines import DeadlinePolicies
-from .directory import District
+from odr_adapter.clock import Clock
+from odr_adapter.models.case import Case, HistoryEvent
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_adapter.models.directory import District
 
 
 class TokenGone(Exception):

@@ -11,7 +11,7 @@ import sys
 from odr_adapter.clock import now
 from odr_adapter.data_access.api_keys import ApiKeyStore
 from odr_adapter.data_access.directory import DirectoryStore, NotConfigured
-from odr_adapter.enterprise_api import api_key_hash
+from odr_adapter.people.enterprise_api import api_key_hash
 from odr_adapter.settings import Settings
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore, NotConfigured, Snapshot
-from odr_adapter.directory import District
-from odr_adapter.directory_import import (
+from odr_adapter.models.directory import District
+from odr_cli.directory_import import (
     ImportInvalid,
     ImportProblem,
     Plan,
@@ -26,7 +26,7 @@ from odr_adapter.directory_import import (
     plan_directory,
     plan_stations,
 )
-from odr_adapter.district_files import read_table
+from odr_cli.district_files import read_table
 
 Planner = Callable[[Table, Snapshot, DirectoryStore], tuple[Plan | None, list[ImportProblem]]]
 

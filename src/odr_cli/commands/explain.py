@@ -1,6 +1,6 @@
 """``odr explain RECORD.json``: what the workflow decides for a feed record, and why, rule by rule.
 
-The decisions come from the code the workflow runs (:func:`odr_adapter.explain.decide`); the district and
+The decisions come from the code the workflow runs (:func:`odr_adapter.rules.decisions.decide`); the district and
 policies from the DirectoryTable, or with ``--district DIR`` from the bureau's CSV files (offline).
 """
 
@@ -15,12 +15,12 @@ from typing import Any
 
 from odr_adapter.clock import SHANGHAI
 from odr_adapter.data_access.directory import DirectoryStore, NotConfigured
-from odr_adapter.deadlines import DeadlinePolicies
-from odr_adapter.directory import District
-from odr_adapter.directory_import import ImportInvalid, parse_policies
-from odr_adapter.district_files import read_district
-from odr_adapter.explain import as_text, explain
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_adapter.models.directory import District
+from odr_adapter.rules.decisions import as_text, explain
 from odr_adapter.settings import Settings
+from odr_cli.directory_import import ImportInvalid, parse_policies
+from odr_cli.district_files import read_district
 
 from .directory import print_problems
 from .policies import read_document

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore, NotConfigured
-from odr_adapter.deadlines import DeadlinePolicies
-from odr_adapter.directory_import import (
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_cli.directory_import import (
     ImportInvalid,
     ImportProblem,
     describe_policies,
@@ -26,7 +26,7 @@ from odr_adapter.directory_import import (
     parse_policies,
     with_holiday_table,
 )
-from odr_adapter.district_files import read_table
+from odr_cli.district_files import read_table
 
 from .directory import print_problems
 

@@ -15,11 +15,11 @@ from datetime import date
 from pathlib import Path
 
 from odr_adapter.clock import Clock, local
-from odr_adapter.counters import differences, recount
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.stats import StatsNotConfigured, StatsStore, scan_cases
-from odr_adapter.report_export import write_html, write_xlsx
-from odr_adapter.reports import Period, PeriodInvalid, build_report
+from odr_adapter.stats.counters import differences, recount
+from odr_adapter.stats.figures import Period, PeriodInvalid, build_report
+from odr_cli.report_export import write_html, write_xlsx
 
 MAX_LISTED = 50
 

@@ -10,8 +10,8 @@ import sys
 
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.stats import StatsNotConfigured, StatsStore
-from odr_adapter.reports import PeriodInvalid
-from odr_adapter.scorecards import ScorecardPolicy, scorecard_text, scorecards
+from odr_adapter.stats.figures import PeriodInvalid
+from odr_cli.scorecards import ScorecardPolicy, scorecard_text, scorecards
 
 from .report import add_period_arguments, period_of
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..clock import iso_z
-from ..enterprise_api import api_key_hash, new_api_key
-from .clients import client
+from odr_adapter.clock import iso_z
+from odr_adapter.data_access.clients import client
+from odr_adapter.people.enterprise_api import api_key_hash, new_api_key
 
 
 class ApiKeyStore:

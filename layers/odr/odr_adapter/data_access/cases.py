@@ -16,9 +16,9 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from ..case import Case, HistoryEvent, StaleCase
-from ..clock import iso_z
-from .clients import client
+from odr_adapter.clock import iso_z
+from odr_adapter.data_access.clients import client
+from odr_adapter.models.case import Case, HistoryEvent, StaleCase
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()

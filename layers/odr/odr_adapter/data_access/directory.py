@@ -17,12 +17,12 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from ..clock import iso_z
-from ..deadlines import DeadlinePolicies
-from ..directory import District, Enterprise, Station
-from ..directory_import import Change, Plan
-from ..settings import Settings
-from .clients import client
+from odr_adapter.clock import iso_z
+from odr_adapter.data_access.clients import client
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_adapter.models.directory import District, Enterprise, Station
+from odr_adapter.settings import Settings
+from odr_cli.directory_import import Change, Plan
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()

@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..ports import TokenGone
-from .clients import client
+from odr_adapter.data_access.clients import client
+from odr_adapter.ports import TokenGone
 
 
 class Executions:

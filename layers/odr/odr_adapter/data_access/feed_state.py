@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
-from ..polling import Checkpoint
-from .clients import client
+from odr_adapter.data_access.clients import client
+from odr_adapter.feed.polling import Checkpoint
 
 _CURSOR = {"pk": {"S": "FEED"}, "sk": {"S": "CURSOR"}}
 _LEASE = {"pk": {"S": "FEED"}, "sk": {"S": "LEASE"}}

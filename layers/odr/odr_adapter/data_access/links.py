@@ -8,10 +8,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from ..actions import ActionName
-from ..clock import iso_z
-from ..links import ActionLink
-from .clients import client
+from odr_adapter.clock import iso_z
+from odr_adapter.data_access.clients import client
+from odr_adapter.people.actions import ActionName
+from odr_adapter.people.links import ActionLink
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()

@@ -7,8 +7,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..channels import DeliveryFailed
-from .clients import client
+from odr_adapter.data_access.clients import client
+from odr_adapter.messages.channels import DeliveryFailed
 
 _THROTTLED = {"Throttling", "ThrottlingException", "Throttled", "TooManyRequestsException", "LimitExceeded"}
 

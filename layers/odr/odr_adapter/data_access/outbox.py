@@ -5,11 +5,11 @@ Built per call (cheap: the boto3 clients underneath are shared), so a new local 
 
 from __future__ import annotations
 
-from ..notifications import Outbox
-from ..settings import Settings
-from .api_keys import ApiKeyStore
-from .cases import CaseStore
-from .links import LinkStore
+from odr_adapter.data_access.api_keys import ApiKeyStore
+from odr_adapter.data_access.cases import CaseStore
+from odr_adapter.data_access.links import LinkStore
+from odr_adapter.messages.sending import Outbox
+from odr_adapter.settings import Settings
 
 
 def outbox() -> Outbox:

@@ -12,10 +12,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..ports import Outbound
-from ..settings import Settings
-from .clients import client
-from .directory import NotConfigured
+from odr_adapter.data_access.clients import client
+from odr_adapter.data_access.directory import NotConfigured
+from odr_adapter.ports import Outbound
+from odr_adapter.settings import Settings
 
 _PK = {"S": "QUARANTINE"}
 

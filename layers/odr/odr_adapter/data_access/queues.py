@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .clients import client
+from odr_adapter.data_access.clients import client
 
 
 class Queue:

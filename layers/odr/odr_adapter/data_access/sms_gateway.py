@@ -12,11 +12,11 @@ import time
 import urllib.error
 import urllib.request
 
-from ..channels import DeliveryFailed
-from ..ports import SmsSender
-from ..settings import Settings
-from .clients import client
-from .messaging import Sms, e164, provider_call
+from odr_adapter.data_access.clients import client
+from odr_adapter.data_access.messaging import Sms, e164, provider_call
+from odr_adapter.messages.channels import DeliveryFailed
+from odr_adapter.ports import SmsSender
+from odr_adapter.settings import Settings
 
 _TOKEN_SECONDS = 300.0
 

@@ -19,10 +19,10 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
-from ..case import Case
-from ..clock import pause
-from ..counters import ALL, LIFETIME, CounterItem, CounterKey, Deltas, Marker, Values, case_from_item
-from .clients import client
+from odr_adapter.clock import pause
+from odr_adapter.data_access.clients import client
+from odr_adapter.models.case import Case
+from odr_adapter.stats.counters import ALL, LIFETIME, CounterItem, CounterKey, Deltas, Marker, Values, case_from_item
 
 MARKER_PREFIX = "APPLIED#"
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}

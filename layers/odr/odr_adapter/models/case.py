@@ -1,0 +1,169 @@
+"""A case: the adapter's state for one complaint, its transitions and its history.
+
+Every change goes through :func:`transition`, which yields the next version with one more history event
+(the history lives in the case item, append-only); the store writes it conditioned on the previous version,
+so a stale writer fails loudly and no event is ever lost or rewritten.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from odr_adapter.models.deadlines import Deadline, Phase
+
+Status = Literal["received", "screening", "dispatched", "accepted", "under_review", "closed"]
+Outcome = Literal["settled", "not_settled", "withdrawn", "returned", "rejected"]
+OPEN_STATUSES = ("received", "screening", "dispatched", "accepted", "under_review")
+WAIT_PHASE: dict[str, Phase] = {
+    "screening": "screening",
+    "dispatched": "acceptance",
+    "accepted": "resolution",
+    "under_review": "review",
+}
+MAX_SEND_BACKS = 2
+
+
+class _Private(BaseModel):
+    """Validation errors never echo the values (feedback and records carry personal data)."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+
+class HistoryEvent(BaseModel):
+    version: int
+    event: str
+    actor: str
+    at: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnterpriseRef(BaseModel):
+    uscc: str
+    name: str
+    enterprise_class: str
+    matched_by: str | None = None
+
+
+class Decision(BaseModel):
+    """A screening or routing decision: the rule that decided and the reason people read."""
+
+    rule: str
+    reason: str
+
+
+class Feedback(_Private):
+    settled: bool
+    recovered_amount: Decimal = Decimal("0.00")
+    summary: str
+    not_settled_reason: str | None = None
+    reported_at: datetime
+
+
+class PendingWait(BaseModel):
+    """The task token of the wait in progress: kept here, never put in a message or link.
+
+    ``answer`` is the output an action sent (or is sending) to end the wait: the token stays until the next
+    wait replaces it, so a callback that failed in transit is sent again when the action is repeated.
+    """
+
+    phase: Phase
+    task_token: str = Field(repr=False)
+    since: datetime
+    answer: dict[str, Any] | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.answer is None
+
+
+class Case(_Private):
+    complaint_id: str
+    revision: int
+    version: int = 0
+    status: Status = "received"
+    outcome: Outcome | None = None
+    registered_at: datetime
+    received_at: datetime
+    record: dict[str, Any] = Field(repr=False)
+    execution_name: str
+    execution_started: bool = False
+    station_code: str | None = None
+    enterprise: EnterpriseRef | None = None
+    screening: Decision | None = None
+    route: Decision | None = None
+    refusal_reason: str | None = None
+    deadlines: dict[str, Deadline] = Field(default_factory=dict)
+    pending: PendingWait | None = None
+    feedback: Feedback | None = None
+    send_backs: int = 0
+    review_comment: str | None = None
+    overdue: bool = False
+    overdue_phase: str | None = None
+    withdraw_requested: bool = False
+    screening_proposal: str | None = None  # the automatic decision a station screening by hand confirms or changes
+    screening_confirmation: dict[str, Any] | None = None
+    screening_overdue: bool = False
+    calendar_fallback: bool = False
+    recovered_amount: Decimal | None = None
+    closed_at: datetime | None = None
+    cycle_days: Decimal | None = None
+    process_summary: str | None = None
+    reminders_sent: list[str] = Field(default_factory=list)
+    history: list[HistoryEvent] = Field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "closed"
+
+    @property
+    def wait_phase(self) -> Phase | None:
+        return WAIT_PHASE.get(self.status)
+
+    @property
+    def pending_reminder(self) -> str | None:
+        """The key of the reminder for the wait the case is in, while it has not gone out (``phase:due_at``).
+        Screening has none: a day-long step the station was just told of."""
+        phase = self.wait_phase
+        deadline = self.deadlines.get(phase) if phase and phase != "screening" else None
+        if deadline is None or not self.is_open:
+            return None
+        key = f"{phase}:{deadline.due_at.isoformat()}"
+        return None if key in self.reminders_sent else key
+
+    @property
+    def next_remind_at(self) -> datetime | None:
+        """When the pending reminder is due (stored beside ``due_at`` so the sweep reads only those due)."""
+        phase = self.wait_phase
+        return self.deadlines[phase].remind_at if phase and self.pending_reminder else None
+
+    @property
+    def next_due_at(self) -> datetime | None:
+        """The deadline of the phase the case waits in (drives the due-date index)."""
+        phase = self.wait_phase
+        if not self.is_open or phase is None or phase not in self.deadlines:
+            return None
+        return self.deadlines[phase].due_at
+
+
+class StaleCase(Exception):
+    """Another writer changed the case since it was read."""
+
+
+class CaseWithdrawn(Exception):
+    """The consumer withdrew the complaint: the workflow must stop (Step Functions error name)."""
+
+
+class InvalidAction(Exception):
+    """An action that the case's state does not allow (answered as a 4xx)."""
+
+
+def transition(case: Case, event: str, actor: str, at: datetime, **changes: Any) -> tuple[Case, HistoryEvent]:
+    """The next version of ``case`` with ``changes`` applied, and the history event that records it."""
+    detail = changes.pop("detail", {})
+    entry = HistoryEvent(version=case.version + 1, event=event, actor=actor, at=at, detail=detail)
+    updated = case.model_copy(update={**changes, "version": case.version + 1, "history": [*case.history, entry]})
+    return updated, entry

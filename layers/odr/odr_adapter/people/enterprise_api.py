@@ -1,0 +1,90 @@
+"""The JSON API for large enterprises: per-enterprise API keys instead of links.
+
+A key is random and shown once; only its SHA-256 is stored, with the enterprise's USCC. A key reaches only
+its enterprise's cases: any other case answers as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any, Protocol
+
+from odr_adapter.messages.sending import Outbox
+from odr_adapter.models.case import Case
+from odr_adapter.people.actions import ActionName
+from odr_adapter.people.submissions import Outcome, act
+from odr_adapter.people.views import case_view
+from odr_adapter.ports import Services
+
+KEY_PREFIX = "odr_"
+
+
+class Unauthorised(Exception):
+    """No key, or a key that is unknown or revoked."""
+
+
+class CaseNotFound(Exception):
+    """No such case for this enterprise (whether it exists for another is not said)."""
+
+
+class ApiKeyRepository(Protocol):
+    def enterprise_for(self, key_hash: str) -> str | None: ...
+
+
+class EnterpriseIndex(Protocol):
+    def for_enterprise(self, uscc: str) -> list[Case]: ...
+
+
+def new_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def authenticate(authorization: str | None, keys: ApiKeyRepository) -> str:
+    """The USCC of the enterprise whose key is in ``Authorization: Bearer <key>``."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip().startswith(KEY_PREFIX):
+        raise Unauthorised("an API key is required: Authorization: Bearer <key>")
+    uscc = keys.enterprise_for(api_key_hash(key.strip()))
+    if uscc is None:
+        raise Unauthorised("unknown or revoked API key")
+    return uscc
+
+
+def own_case(complaint_id: str, uscc: str, svc: Services) -> Case:
+    case = svc.cases.get(complaint_id)
+    if case is None or case.enterprise is None or case.enterprise.uscc != uscc:
+        raise CaseNotFound(f"no case {complaint_id}")
+    return case
+
+
+def open_cases(uscc: str, index: EnterpriseIndex, now: datetime) -> list[dict[str, Any]]:
+    """The enterprise's cases still waiting for it, soonest deadline first."""
+    waiting = [c for c in index.for_enterprise(uscc) if c.status in ("dispatched", "accepted")]
+    return [case_view(c) for c in sorted(waiting, key=lambda c: c.next_due_at or now)]
+
+
+def enterprise_act(
+    uscc: str, complaint_id: str, action: ActionName, payload: dict[str, Any], svc: Services, outbox: Outbox
+) -> Outcome:
+    own_case(complaint_id, uscc, svc)
+    return act(complaint_id, action, f"enterprise:{uscc}", payload, "api", svc, outbox)
+
+
+def api_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """(HTTP status, JSON body, headers) of an action's outcome."""
+    view = case_view(outcome.case)
+    if outcome.status in ("done", "repeated"):
+        return 200, {"result": outcome.status, "case": view}, {}
+    if outcome.status == "not_ready":
+        body = {"error": "the workflow is not waiting for this action yet; retry shortly", "code": "not_ready"}
+        return 409, body, {"Retry-After": "2"}
+    if outcome.status == "too_late":
+        body = {"error": "the deadline passed: the case went back to the regulator (退回监管部门常规处理)"}
+        return 409, {**body, "code": "deadline_passed", "case": view}, {}
+    return 409, {"error": outcome.reason, "code": "not_allowed", "case": view}, {}

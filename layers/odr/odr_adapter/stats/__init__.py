@@ -1,0 +1,1 @@
+"""Counters kept from case changes and the bureau's figures read from them."""
