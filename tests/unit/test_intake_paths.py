@@ -1,0 +1,241 @@
+"""Intake and polling on in-memory ports (tests/integration/test_intake.py and test_poller.py prove the same on
+moto): a record becomes exactly one case and one execution, revisions apply once and in order, a withdrawal
+ends the running wait (and heals when that was lost), bad records are quarantined; the poller queues each
+record once and never moves its cursor past what it did not queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from odr_adapter.feed.intake import ingest, parse_message
+from odr_adapter.feed.polling import poll
+from odr_adapter.models.case import CaseWithdrawn
+from odr_adapter.models.directory import District
+from odr_adapter.workflow.steps import screen_and_route
+from tests.fakes import FakeFeed, FakeFeedState, FakeQueue, World, no_pauses
+from tests.unit.conftest import load_example
+
+START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+
+
+@pytest.fixture(autouse=True)
+def pauses() -> Iterator[list[float]]:
+    with no_pauses() as asked:
+        yield asked
+
+
+@pytest.fixture
+def world(district: District) -> World:
+    return World(district, START)
+
+
+def record(name: str = "odr-by-uscc", **changes: Any) -> dict[str, Any]:
+    raw = load_example(name)
+    raw.update(changes)
+    return raw
+
+
+# --- intake -----------------------------------------------------------------------------------------------------
+
+
+def test_a_new_record_becomes_a_case_and_starts_its_execution(world: World) -> None:
+    assert ingest(record(complaint_id="U-INTAKE-NEW-001"), world.svc) == "created"
+
+    case = world.case("U-INTAKE-NEW-001")
+    assert (case.version, case.revision, case.execution_started) == (2, 1, True)
+    assert world.events("U-INTAKE-NEW-001") == ["received", "execution_started"]
+    assert case.received_at == START and case.history[0].actor == "12315"
+    assert world.executions.started == {"case-U-INTAKE-NEW-001": {"complaint_id": "U-INTAKE-NEW-001"}}
+
+
+def test_the_same_record_again_is_a_duplicate_and_starts_nothing(world: World) -> None:
+    raw = record(complaint_id="U-INTAKE-ONCE-01")
+    assert ingest(raw, world.svc) == "created"
+    version = world.case("U-INTAKE-ONCE-01").version
+
+    assert [ingest(raw, world.svc) for _ in range(2)] == ["duplicate", "duplicate"]
+
+    assert world.case("U-INTAKE-ONCE-01").version == version
+    assert world.executions.starts == 1
+
+
+def test_a_newer_revision_updates_and_an_older_one_never_overwrites_it(world: World) -> None:
+    ingest(record(complaint_id="U-INTAKE-ORDER-1", revision=1, demand="退款"), world.svc)
+
+    assert ingest(record(complaint_id="U-INTAKE-ORDER-1", revision=3, demand="换货"), world.svc) == "revised"
+    assert ingest(record(complaint_id="U-INTAKE-ORDER-1", revision=2, demand="维修"), world.svc) == "stale"
+
+    case = world.case("U-INTAKE-ORDER-1")
+    assert (case.revision, case.record["demand"]) == (3, "换货")
+    assert case.history[-1].event == "revision_applied"
+    assert case.history[-1].detail == {"revision": 3, "status": "submitted"}
+
+
+def test_two_intakes_of_one_record_at_once_make_one_case(world: World) -> None:
+    raw = record(complaint_id="U-INTAKE-RACE-01")
+    results: list[str] = []
+    world.cases.before_next_save(lambda *_: results.append(ingest(raw, world.svc)))  # the other consumer wins
+
+    results.append(ingest(raw, world.svc))
+
+    assert results == ["created", "duplicate"]
+    assert world.events("U-INTAKE-RACE-01") == ["received", "execution_started"]
+    assert world.executions.starts == 1
+
+
+def test_marking_the_start_retries_over_a_concurrent_revision(world: World) -> None:
+    world.cases.race("revision_applied", actor="12315", skip=1, revision=2)  # lands before the start is marked
+
+    assert ingest(record(complaint_id="U-INTAKE-MARK-01"), world.svc) == "created"
+
+    case = world.case("U-INTAKE-MARK-01")
+    assert world.events("U-INTAKE-MARK-01") == ["received", "revision_applied", "execution_started"]
+    assert case.execution_started and case.revision == 2
+
+
+def test_a_crash_between_case_written_and_execution_started_heals_on_redelivery(world: World) -> None:
+    raw = record(complaint_id="U-INTAKE-HEAL-01")
+    world.seed(raw, execution_started=False)
+    world.executions.started.clear()
+
+    assert ingest(raw, world.svc) == "duplicate"  # SQS redelivers the record
+
+    assert world.executions.started == {"case-U-INTAKE-HEAL-01": {"complaint_id": "U-INTAKE-HEAL-01"}}
+    assert world.case("U-INTAKE-HEAL-01").execution_started
+
+
+# --- withdrawals ------------------------------------------------------------------------------------------------
+
+
+def test_a_withdrawal_ends_the_running_wait(world: World) -> None:
+    _, token = world.dispatch(record(complaint_id="U-INTAKE-WITHDRAW"))
+
+    outcome = ingest(record("withdrawn", complaint_id="U-INTAKE-WITHDRAW"), world.svc)
+
+    assert outcome == "withdrawn"
+    after = world.case("U-INTAKE-WITHDRAW")
+    assert after.withdraw_requested and after.revision == 2 and after.history[-1].event == "withdrawal_received"
+    wait = world.executions.answered(token)
+    assert (wait.state, wait.error) == ("failed", ("CaseWithdrawn", "consumer withdrew the complaint"))
+    # Redelivered: nothing more to do, and the wait already over is no error.
+    assert ingest(record("withdrawn", complaint_id="U-INTAKE-WITHDRAW"), world.svc) == "duplicate"
+    assert world.case("U-INTAKE-WITHDRAW").version == after.version
+
+
+def test_a_withdrawal_whose_wait_was_not_ended_heals_on_redelivery(world: World) -> None:
+    _, token = world.dispatch(record(complaint_id="U-INTAKE-WDHEAL-1"))
+    withdrawn = record("withdrawn", complaint_id="U-INTAKE-WDHEAL-1")
+    # The withdrawal was written, then the process died before failing the wait's token.
+    world.change("U-INTAKE-WDHEAL-1", "withdrawal_received", "12315", revision=2, withdraw_requested=True)
+    assert world.executions.answered(token).state == "waiting"
+
+    assert ingest(withdrawn, world.svc) == "duplicate"
+
+    assert world.executions.answered(token).error == ("CaseWithdrawn", "consumer withdrew the complaint")
+
+
+def test_a_withdrawal_after_the_wait_timed_out_is_still_recorded(world: World) -> None:
+    _, token = world.dispatch(record(complaint_id="U-INTAKE-WDLATE-1"))
+    world.executions.expire(token)
+
+    assert ingest(record("withdrawn", complaint_id="U-INTAKE-WDLATE-1"), world.svc) == "withdrawn"
+    assert world.case("U-INTAKE-WDLATE-1").withdraw_requested
+
+
+def test_a_record_withdrawn_before_it_arrived_never_reaches_the_enterprise(world: World) -> None:
+    assert ingest(record("withdrawn", complaint_id="U-INTAKE-WDFIRST"), world.svc) == "created"
+
+    with pytest.raises(CaseWithdrawn):
+        screen_and_route("U-INTAKE-WDFIRST", world.svc)
+    assert world.case("U-INTAKE-WDFIRST").enterprise is None
+
+
+# --- quarantine -------------------------------------------------------------------------------------------------
+
+
+def test_bad_records_are_quarantined_with_every_reason_and_the_rest_processed(world: World) -> None:
+    bad = record("bad-record", complaint_id="U-INTAKE-BAD-001")
+
+    outcomes = [ingest(raw, world.svc) for raw in (bad, record(complaint_id="U-INTAKE-GOOD-01"), 7, bad)]
+
+    assert outcomes == ["quarantined", "created", "quarantined", "quarantined"]
+    entries = {q["complaint_id"]: q for q in world.quarantine.all()}
+    assert len(world.quarantine.all()) == 2  # the same bad record twice is one entry
+    assert {p["path"] for p in entries["U-INTAKE-BAD-001"]["problems"]} == {
+        "consumer.name",
+        "consumer.phone",
+        "respondent.uscc",
+        "transaction.amount",
+    }
+    assert entries[""]["problems"] == [{"path": "(record)", "reason": "a record must be a JSON object"}]
+    assert entries[""]["quarantined_at"] == START.isoformat()
+    assert world.cases.get("U-INTAKE-BAD-001") is None
+
+
+def test_an_unreadable_message_is_quarantined_not_retried(world: World) -> None:
+    message = parse_message("{not json")
+
+    assert ingest(message.get("record"), world.svc) == "quarantined"
+
+    [entry] = world.quarantine.all()
+    assert entry["raw"] == "{not json"
+
+
+# --- polling ----------------------------------------------------------------------------------------------------
+
+
+def _feed_record(complaint_id: str, updated: datetime, revision: int = 1) -> dict[str, Any]:
+    return record(complaint_id=complaint_id, revision=revision, updated_at=updated.isoformat())
+
+
+def test_the_overlap_window_serves_records_again_but_they_are_queued_once(world: World) -> None:
+    feed = FakeFeed([_feed_record(f"U-POLL-{n:010d}", START - timedelta(minutes=30 - n)) for n in range(5)])
+    queue, state = FakeQueue(), FakeFeedState()
+
+    first = poll(feed, queue, state, world.clock, "run-1", budget_seconds=60, page_size=2)
+    world.clock.advance(timedelta(minutes=1))
+    feed.records.append(_feed_record("U-POLL-LATE00001", START + timedelta(seconds=30)))
+    second = poll(feed, queue, state, world.clock, "run-2", budget_seconds=60, page_size=2)
+
+    assert (first.pages, first.new, first.queued, first.complete) == (3, 5, 5, True)
+    assert (second.new, second.queued) == (1, 1)  # the window served the last ones again; only the new is queued
+    assert [b["record"]["complaint_id"] for b in queue.bodies] == [
+        *(f"U-POLL-{n:010d}" for n in range(5)),
+        "U-POLL-LATE00001",
+    ]
+    assert state.read().updated_after == START + timedelta(seconds=30)
+    # What was queued is what intake takes: one case each.
+    assert {ingest(b["record"], world.svc) for b in queue.take()} == {"created"}
+    assert len(world.cases.all()) == 6
+
+
+def test_a_page_that_could_not_be_queued_is_read_again_next_run(world: World) -> None:
+    feed = FakeFeed([_feed_record("U-POLL-FAIL00001", START - timedelta(minutes=5))])
+    queue, state = FakeQueue(), FakeFeedState()
+    queue.fail_next()
+
+    with pytest.raises(ConnectionError):
+        poll(feed, queue, state, world.clock, "run-1", budget_seconds=60)
+    assert state.read().updated_after is None and state.lease is None  # the cursor stayed; the lease is free
+
+    report = poll(feed, queue, state, world.clock, "run-2", budget_seconds=60)
+
+    assert report.queued == 1 and [b["record"]["complaint_id"] for b in queue.bodies] == ["U-POLL-FAIL00001"]
+
+
+def test_a_second_poller_does_nothing_while_the_lease_is_held(world: World) -> None:
+    feed = FakeFeed([_feed_record("U-POLL-LEASE0001", START - timedelta(minutes=5))])
+    queue, state = FakeQueue(), FakeFeedState()
+    assert state.acquire("run-1", START, START + timedelta(minutes=2))
+
+    report = poll(feed, queue, state, world.clock, "run-2", budget_seconds=60)
+
+    assert report.held_elsewhere and not queue.bodies and not feed.calls
+    world.clock.advance(timedelta(minutes=3))  # the first run's lease ran out
+    assert poll(feed, queue, state, world.clock, "run-2", budget_seconds=60).queued == 1
+    assert json.loads(json.dumps(queue.bodies))[0]["source"] == "poll"
