@@ -97,6 +97,7 @@ class FakeCases:
         self.items: dict[str, dict[str, Any]] = {}
         self.saves = 0  # successful writes
         self.stale = 0  # writes refused because another writer got there first
+        self.stream: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []  # (old, new) images, as the stream
         self._hooks: list[tuple[int, SaveHook]] = []
         self._in_hook = False
 
@@ -125,7 +126,9 @@ class FakeCases:
         ):
             self.stale += 1
             raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
-        self.items[case.complaint_id] = json.loads(json.dumps(case_item(case), default=str))
+        item = json.loads(json.dumps(case_item(case), default=str))
+        self.stream.append((stored, item))
+        self.items[case.complaint_id] = item
         self.saves += 1
         return case
 
