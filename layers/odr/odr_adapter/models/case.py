@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from odr_adapter.models.deadlines import Deadline, Phase
 
@@ -161,9 +161,31 @@ class InvalidAction(Exception):
     """An action that the case's state does not allow (answered as a 4xx)."""
 
 
+class InvalidChange(ValueError):
+    """A transition that sets a field the case lacks or a value its type refuses (a programming error)."""
+
+
+_OWN_FIELDS = frozenset({"version", "history"})  # set by transition itself
+
+
 def transition(case: Case, event: str, actor: str, at: datetime, **changes: Any) -> tuple[Case, HistoryEvent]:
-    """The next version of ``case`` with ``changes`` applied, and the history event that records it."""
+    """The next version of ``case`` with ``changes`` applied, and the history event that records it.
+
+    Only the changed fields are validated (the rest of the case already is): raises :class:`InvalidChange` for
+    an unknown field or an invalid value, so nothing the model refuses is ever stored.
+    """
     detail = changes.pop("detail", {})
     entry = HistoryEvent(version=case.version + 1, event=event, actor=actor, at=at, detail=detail)
-    updated = case.model_copy(update={**changes, "version": case.version + 1, "history": [*case.history, entry]})
+    updated = case.model_copy()
+    validator = Case.__pydantic_validator__
+    for name, value in changes.items():
+        if name not in Case.model_fields or name in _OWN_FIELDS:
+            raise InvalidChange(f"transition {event!r} sets {name!r}, which a case cannot be given")
+        try:
+            validator.validate_assignment(updated, name, value)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"] for e in exc.errors(include_input=False))
+            raise InvalidChange(f"transition {event!r} sets an invalid {name!r}: {problems}") from exc
+    updated.version = case.version + 1
+    updated.history = [*case.history, entry]
     return updated, entry
