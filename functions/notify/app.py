@@ -9,7 +9,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from odr_adapter.data_access.outbox import outbox
 from odr_adapter.messages.sending import notify
 from odr_adapter.wiring import services
-from odr_adapter.workflow.steps import load, timer_seconds
 
 logger = Logger(service="notify")
 tracer = Tracer(service="notify")
@@ -19,10 +18,9 @@ metrics = Metrics(namespace="OdrAdapter", service="notify")
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    svc = services()
-    result = notify(event["complaint_id"], event["kind"], svc, outbox())
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    result = notify(event["complaint_id"], event["kind"], services(), outbox())
     metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=result["sent"])
     metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=result["failed"])
     logger.info("notified", extra={"complaint_id": event["complaint_id"], "kind": event["kind"], **result})
-    return {**result, "seconds": timer_seconds(load(event["complaint_id"], svc), svc)}
+    return result

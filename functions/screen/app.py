@@ -1,4 +1,4 @@
-"""Screen and route a case (state machine step)."""
+"""Screen and route a case (state machine step ScreenAndRoute)."""
 
 from typing import Any
 
@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.wiring import services
-from odr_adapter.workflow.steps import apply_screening, screen_and_route
+from odr_adapter.workflow.steps import screen_and_route
 
 logger = Logger(service="screen")
 tracer = Tracer(service="screen")
@@ -18,9 +18,7 @@ metrics = Metrics(namespace="OdrAdapter", service="screen")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # The same function settles a case its station screened by hand (the ApplyScreening step).
-    step = apply_screening if event.get("apply_screening") else screen_and_route
-    result = step(event["complaint_id"], services())
+    result = screen_and_route(event["complaint_id"], services())
     if result.get("calendar_fallback"):
         # A deadline counted on the fallback calendar (a year chinese-calendar lacks, no operator table).
         metrics.add_metric(name="CalendarFallbackUsed", unit=MetricUnit.Count, value=1)

@@ -21,7 +21,7 @@ from odr_adapter.models.directory import District
 from odr_adapter.people.links import LinkPhase, LinkRepository, issue, link_url
 from odr_adapter.ports import Services
 from odr_adapter.workflow.retry import on_stale
-from odr_adapter.workflow.steps import load
+from odr_adapter.workflow.steps import load, timer_seconds
 
 Kind = Literal["dispatched", "withdrawn", "overdue", "regular", "review", "sent_back", "screening"]
 KIND_TEMPLATES: dict[Kind, tuple[Template, ...]] = {
@@ -78,15 +78,15 @@ def already_recorded(case: Case, key: str) -> bool:
 
 
 def notify(complaint_id: str, kind: Kind, svc: Services, outbox: Outbox) -> dict[str, int]:
-    """The workflow's notification step: every message of ``kind``; never raises for a delivery failure."""
+    """The workflow's notification step: every message of ``kind``, and the real ``seconds`` the next wait may
+    last (sending changes no deadline); never raises for a delivery failure."""
     case = load(complaint_id, svc)
-    if kind == "withdrawn" and "acceptance" not in case.deadlines:
-        return {"sent": 0, "failed": 0}  # never dispatched: the enterprise never heard of it
     sent = failed = 0
-    for template in KIND_TEMPLATES[kind]:
-        result = send_message(complaint_id, template, svc, outbox)
-        sent, failed = sent + result.delivered, failed + (not result.delivered)
-    return {"sent": sent, "failed": failed}
+    if kind != "withdrawn" or "acceptance" in case.deadlines:  # never dispatched: the enterprise never heard of it
+        for template in KIND_TEMPLATES[kind]:
+            result = send_message(complaint_id, template, svc, outbox)
+            sent, failed = sent + result.delivered, failed + (not result.delivered)
+    return {"sent": sent, "failed": failed, "seconds": timer_seconds(case, svc)}
 
 
 def send_message(
