@@ -14,8 +14,9 @@ from markupsafe import Markup
 from odr_adapter.clock import local
 from odr_adapter.models.directory import CLASS_NAMES
 from odr_adapter.stats.counters import CYCLE_BUCKETS, STATUSES
-from odr_adapter.stats.figures import COLUMNS, STATUS_NAMES, Figures, Report
+from odr_adapter.stats.figures import Figures, Report
 from odr_cli.charts import bar_chart, line_chart
+from odr_cli.report_text import COLUMNS, STATUS_NAMES
 
 
 def cycle_label(bucket: str) -> str:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 
 from odr_adapter.models.directory import Enterprise
 from odr_adapter.stats.counters import CounterReader
-from odr_adapter.stats.figures import Figures, Period, text_table, totals
+from odr_adapter.stats.figures import Figures, Period, totals
+from odr_cli.report_text import percent, text_table
 
 
 class ScorecardPolicy(BaseModel):
@@ -112,10 +113,6 @@ def scorecards(
     return ranked + others
 
 
-def _percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value}%"
-
-
 def scorecard_text(cards: Sequence[Scorecard], period: Period, policy: ScorecardPolicy) -> str:
     header = ["类别", "转ODR", "办理", "按时受理", "按时办结", "和解成功率", "逾期", "排名"]
     rows: list[tuple[str, list[str]] | None] = [("企业", header)]
@@ -128,9 +125,9 @@ def scorecard_text(cards: Sequence[Scorecard], period: Period, policy: Scorecard
                     card.enterprise.enterprise_class,
                     str(f.count("dispatched")),
                     str(f.count("handled")),
-                    _percent(f.on_time_acceptance_rate),
-                    _percent(f.on_time_closure_rate),
-                    _percent(f.success_rate),
+                    percent(f.on_time_acceptance_rate),
+                    percent(f.on_time_closure_rate),
+                    percent(f.success_rate),
                     str(f.count("overdue")),
                     str(card.rank) if card.ranked else f"不排名(少于{policy.min_cases}件)",
                 ],

@@ -23,6 +23,7 @@ from odr_adapter.models.case import Case
 from odr_adapter.stats.figures import Period, Report, build_report
 from odr_adapter.stats.summary import Summary, summarise
 from odr_cli.report_export import write_html
+from odr_cli.report_text import report_table
 
 from .inbox import Delivered, Inbox, Seen, open_link, submit
 from .reconciliation import Reconciliation, reconcile
@@ -203,7 +204,7 @@ class ScenarioRun:
         summary = summarise(cases)
         report = self._report(cases)
         print(file=self.out)
-        print(report.table(), file=self.out)
+        print(report_table(report), file=self.out)
         print(file=self.out)
         print(report.sentence(), file=self.out)
         ingestion = self._reconcile(cases, quarantine)

@@ -1,6 +1,7 @@
 """The statistics counters on the local stack: a randomised scenario runs through the real workflow while the
 stream pump feeds the real counters function; afterwards every counter equals a recount of the case records,
-a redelivered stream counts nothing twice, and the report (CLI, HTML, API) agrees with the per-case summary."""
+a redelivered stream counts nothing twice, and the report (HTML, API) and the run's result give the figures the
+case records give."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ import requests
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto.moto_api._internal.models import moto_api_backend
 
-from odr_adapter.data_access import clients, stats, wiring
+from odr_adapter import wiring
+from odr_adapter.data_access import clients, stats
 from odr_adapter.data_access.stats import StatsStore, scan_cases
 from odr_adapter.models.case import Case
 from odr_adapter.stats.counters import differences, recount
 from odr_adapter.stats.figures import Period, build_report, counts_cover
-from odr_adapter.stats.summary import summarise
 from odr_cli.report_export import render_html
 from odr_local.runner import ScenarioRun, stack_for
 from odr_local.scenario import Scenario
@@ -50,6 +51,7 @@ class CountedRun:
     cases: list[Case]
     store: StatsStore
     delivered: list[dict[str, Any]]  # every stream record the counters function was given, in order
+    result: dict[str, Any]  # what the run wrote as its result
 
     def counted_and_recounted(self) -> list[str]:
         return differences(recount(scan_cases(self.stack.deployment.ref("CasesTable"))).items, self.store.everything())
@@ -75,9 +77,9 @@ def counted() -> Iterator[CountedRun]:
     delivered: list[dict[str, Any]] = []
     stack.stream_pumps[0].observers.append(delivered.extend)
     try:
-        ScenarioRun(scenario, stack, io.StringIO()).run()
+        result = ScenarioRun(scenario, stack, io.StringIO()).run()
         cases = list(scan_cases(stack.deployment.ref("CasesTable")))
-        yield CountedRun(stack, seed, cases, StatsStore(stack.deployment.ref("StatsTable")), delivered)
+        yield CountedRun(stack, seed, cases, StatsStore(stack.deployment.ref("StatsTable")), delivered, result)
     finally:
         stack.stop()
         forget_previous_stacks()
@@ -91,15 +93,20 @@ def test_every_counter_equals_a_recount_of_the_cases(counted: CountedRun) -> Non
     assert {"settled", "returned"} <= outcomes, f"seed {counted.seed}: a run this size has these outcomes"
 
 
-def test_the_report_from_counters_says_what_the_per_case_summary_says(counted: CountedRun) -> None:
+def test_the_report_and_the_run_result_give_the_figures_of_the_case_records(counted: CountedRun) -> None:
     assert settle(counted) == []
     period = Period.covering(counted.cases)
     assert period.first == date(2026, 11, 30)
     report = build_report(counted.store, period)
-    assert report.summary().as_dict() == summarise(counted.cases).as_dict(), f"seed {counted.seed}"
     handled = [c for c in counted.cases if c.enterprise and "acceptance" in c.deadlines and c.outcome != "withdrawn"]
-    assert report.total.count("handled") == len(handled)
+    for klass, figures in report.by_class.items():
+        cases = [c for c in handled if c.enterprise and c.enterprise.enterprise_class == klass]
+        expected = (len(cases), sum(c.outcome == "settled" for c in cases), sum(c.cycle_days or 0 for c in cases))
+        got = (figures.count("handled"), figures.count("settled"), figures["cycle_days"])
+        assert got == expected, f"seed {counted.seed}: class {klass}"
     assert report.total.recovered == sum((c.recovered_amount or Decimal(0) for c in counted.cases), Decimal(0))
+    # The run's result recounts its cases; the report read the counters the stream kept, day by day.
+    assert counted.result["summary"] == report.summary().as_dict(), f"seed {counted.seed}"
     html = render_html(report, counted.stack.now())
     assert report.sentence() in html and html.count("<svg") == 3
 

@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 
 from odr_adapter.models.directory import District
 from odr_adapter.stats.counters import ALL, CounterBook, change_deltas
-from odr_adapter.stats.figures import Figures, Period, PeriodInvalid, build_report, counts_cover, totals, width
+from odr_adapter.stats.figures import Figures, Period, PeriodInvalid, build_report, counts_cover, totals
 from odr_cli.report_export import cycle_label, render_html, write_xlsx
+from odr_cli.report_text import report_table, width
 from odr_cli.scorecards import ScorecardPolicy, scorecard_text, scorecards
 
 from .test_counters import WEEK, counted, known_week
@@ -92,7 +93,7 @@ def test_the_trend_has_every_day_of_the_period_and_rates_only_where_cases_were_h
 
 def test_the_text_table_aligns_chinese_labels() -> None:
     report = build_report(counted(known_week()), WEEK, {"JS-ZJ": "朱泾市场监管所"})
-    lines = report.table().splitlines()
+    lines = report_table(report).splitlines()
     assert lines[1].startswith("A类 大型综合类电商") and lines[1].endswith("199.00")
     assert "合计" in lines[4] and lines[4].endswith("1498.00")
     assert len({width(line) for line in lines[:5]}) == 1

@@ -20,6 +20,7 @@ from odr_adapter.data_access.stats import StatsNotConfigured, StatsStore, scan_c
 from odr_adapter.stats.counters import differences, recount
 from odr_adapter.stats.figures import Period, PeriodInvalid, build_report
 from odr_cli.report_export import write_html, write_xlsx
+from odr_cli.report_text import report_table
 
 MAX_LISTED = 50
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ODR 统计 {period.first} 至 {period.last}\n")
         print(report.sentence())
         print()
-        print(report.table())
+        print(report_table(report))
     if args.xlsx:
         write_xlsx(report, args.xlsx)
         print(f"workbook written to {args.xlsx}", file=notes)

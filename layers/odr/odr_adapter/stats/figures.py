@@ -1,5 +1,7 @@
-"""Reports from the counters: the bureau's summary sentence, the per-class and per-station tables, the trend
-of on-time closure and the cycle-time distribution, for any period of days.
+"""The bureau's figures, read from counters: settlement success rate (和解成功率), on-time rates, average cycle
+time and money recovered (:class:`Figures`), the summary sentence (:class:`Summary`), and the report of any period
+of days with its per-class and per-station figures, the trend of on-time closure and the cycle-time distribution.
+Every figure anywhere (reports, dashboards, a scenario run's result) is computed here, from counter values.
 
 A report reads counter items only, never cases: per scope, the day items of a period of up to
 :data:`DAILY_LIMIT` days, otherwise the month items of the whole months plus the day items of the partial
@@ -10,7 +12,6 @@ there are.
 from __future__ import annotations
 
 import calendar
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,16 +33,7 @@ from odr_adapter.stats.counters import (
     differences,
     recount,
 )
-from odr_adapter.stats.summary import ClassFigures, Summary
 
-STATUS_NAMES = {
-    "received": "已登记待分流",
-    "screening": "待监管所受理审查",
-    "dispatched": "待企业受理",
-    "accepted": "企业办理中",
-    "under_review": "待监管所审核",
-    "closed": "已办结",
-}
 DAILY_LIMIT = 62  # days: up to this a report reads day items and its trend is daily, beyond it monthly
 MAX_DAYS = 3660
 
@@ -139,7 +131,7 @@ class Figures:
 
     @property
     def success_rate(self) -> Decimal | None:
-        """和解成功率: settled among handled, percent."""
+        """和解成功率: settled among handled (dispatched ODR cases closed, withdrawals excepted), percent."""
         return _rate(self["settled"], self["handled"])
 
     @property
@@ -152,6 +144,7 @@ class Figures:
 
     @property
     def average_cycle_days(self) -> Decimal | None:
+        """Days from registration to closure, over the handled cases."""
         handled = self["handled"]
         return (self["cycle_days"] / handled).quantize(Decimal("0.1"), ROUND_HALF_UP) if handled else None
 
@@ -160,18 +153,72 @@ class Figures:
         return self["recovered_amount"].quantize(Decimal("0.01"))
 
     def as_dict(self) -> dict[str, Any]:
-        def text(value: Decimal | None) -> str | None:
-            return None if value is None else str(value)
-
         return {
             "counts": {m: self.count(m) for m in sorted(self.values) if m not in ("recovered_amount", "cycle_days")},
             "recovered_amount": f"{self.recovered:.2f}",
             "cycle_days_total": str(self["cycle_days"]),
-            "success_rate_percent": text(self.success_rate),
-            "on_time_closure_rate_percent": text(self.on_time_closure_rate),
-            "on_time_acceptance_rate_percent": text(self.on_time_acceptance_rate),
-            "average_cycle_days": text(self.average_cycle_days),
+            "success_rate_percent": _text(self.success_rate),
+            "on_time_closure_rate_percent": _text(self.on_time_closure_rate),
+            "on_time_acceptance_rate_percent": _text(self.on_time_acceptance_rate),
+            "average_cycle_days": _text(self.average_cycle_days),
         }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The bureau's summary: figures per class and, of all cases, the outcomes, the overdue and (from the status
+    gauges) the open."""
+
+    by_class: dict[str, Figures]
+    total: Figures
+    now: Figures
+
+    @property
+    def open(self) -> int:
+        return sum(self.now.count(f"status_{s}") for s in STATUSES if s != "closed")
+
+    def sentence(self) -> str:
+        """The sentence of the bureau's reports; its average and amount are of the three classes together."""
+        classes = Figures()
+        parts = []
+        for klass in CLASS_NAMES:
+            f = self.by_class[klass]
+            classes.add(f.values)
+            rate = "—" if f.success_rate is None else f"{f.success_rate}%"
+            parts.append(f"{f.count('handled')}件(和解成功率为{rate})")
+        average = "—" if classes.average_cycle_days is None else classes.average_cycle_days
+        return (
+            f"三类电商ODR企业办理投诉分别为{'、'.join(parts)},平均办理周期{average}天,"
+            f"帮助消费者挽回经济损失{_yuan(classes.recovered)}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "by_class": {
+                k: {
+                    "handled": f.count("handled"),
+                    "settled": f.count("settled"),
+                    "success_rate_percent": _text(f.success_rate),
+                    "average_cycle_days": _text(f.average_cycle_days),
+                    "recovered_amount": f"{f.recovered:.2f}",
+                }
+                for k, f in self.by_class.items()
+            },
+            "outcomes": {o: self.total.count(o) for o in OUTCOMES if self.total.count(o)},
+            "overdue": self.total.count("overdue"),
+            "open": self.open,
+            "sentence": self.sentence(),
+        }
+
+
+def _yuan(amount: Decimal) -> str:
+    if amount >= 10000:
+        return f"{(amount / 10000).quantize(Decimal('0.01'))}万元"
+    return f"{amount:.2f}元"
 
 
 def totals(reader: CounterReader, scope: str, period: Period) -> Figures:
@@ -222,39 +269,10 @@ class Report:
     station_names: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> Summary:
-        """The figures in the shape :func:`odr_adapter.stats.summary.summarise` gives for a set of cases."""
-        summary = Summary(
-            by_class={
-                k: ClassFigures(
-                    handled=f.count("handled"),
-                    settled=f.count("settled"),
-                    cycle_days=f["cycle_days"],
-                    recovered=f["recovered_amount"],
-                )
-                for k, f in self.by_class.items()
-            },
-            outcomes={o: self.total.count(o) for o in OUTCOMES if self.total.count(o)},
-            overdue=self.total.count("overdue"),
-            open=sum(self.now.count(f"status_{s}") for s in STATUSES if s != "closed"),
-        )
-        return summary
+        return Summary(self.by_class, self.total, self.now)
 
     def sentence(self) -> str:
         return self.summary().sentence()
-
-    def table(self) -> str:
-        header = [h for h, _ in COLUMNS]
-        rows: list[tuple[str, list[str]] | None] = [("类别", header)]
-        rows += [(f"{k}类 {name}", [fmt(self.by_class[k]) for _, fmt in COLUMNS]) for k, name in CLASS_NAMES.items()]
-        rows.append(("合计", [fmt(self.total) for _, fmt in COLUMNS]))
-        if self.by_station:
-            rows += [None, ("市场监管所", header)]
-            rows += [
-                (self.station_names.get(code, code), [fmt(figures) for _, fmt in COLUMNS])
-                for code, figures in sorted(self.by_station.items())
-            ]
-        status = ", ".join(f"{STATUS_NAMES[s]} {self.now.count(f'status_{s}')}" for s in STATUSES)
-        return "\n".join([*text_table(rows), "", f"当前案件状态: {status}"])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -272,9 +290,7 @@ class Report:
                     "period": label,
                     "handled": f.count("handled"),
                     "closed_on_time": f.count("closed_on_time"),
-                    "on_time_closure_rate_percent": None
-                    if f.on_time_closure_rate is None
-                    else str(f.on_time_closure_rate),
+                    "on_time_closure_rate_percent": _text(f.on_time_closure_rate),
                 }
                 for label, f in self.trend
             ],
@@ -298,45 +314,3 @@ def build_report(reader: CounterReader, period: Period, stations: Mapping[str, s
         now=lifetime(reader),
         station_names=dict(stations or {}),
     )
-
-
-def _percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value}%"
-
-
-COLUMNS: list[tuple[str, Any]] = [
-    ("登记", lambda f: str(f.count("received"))),
-    ("转ODR", lambda f: str(f.count("dispatched"))),
-    ("办理", lambda f: str(f.count("handled"))),
-    ("和解成功", lambda f: str(f.count("settled"))),
-    ("和解不成", lambda f: str(f.count("not_settled"))),
-    ("退回", lambda f: str(f.count("returned"))),
-    ("撤回", lambda f: str(f.count("withdrawn"))),
-    ("成功率", lambda f: _percent(f.success_rate)),
-    ("按时受理", lambda f: _percent(f.on_time_acceptance_rate)),
-    ("按时办结", lambda f: _percent(f.on_time_closure_rate)),
-    ("平均周期", lambda f: "—" if f.average_cycle_days is None else str(f.average_cycle_days)),
-    ("挽回金额(元)", lambda f: f"{f.recovered:.2f}"),
-]
-
-
-def width(text: str) -> int:
-    """Columns a terminal gives ``text``: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def text_table(rows: list[tuple[str, list[str]] | None]) -> list[str]:
-    """Rows of a label and right-aligned cells (None: an empty line), aligned for a terminal."""
-    present = [r for r in rows if r is not None]
-    label_width = max(width(label) for label, _ in present)
-    cell_widths = [max(width(cells[i]) for _, cells in present) for i in range(len(present[0][1]))]
-    out = []
-    for row in rows:
-        if row is None:
-            out.append("")
-            continue
-        label, cells = row
-        line = label + " " * (label_width - width(label))
-        line += "".join(" " * (w - width(c) + 2) + c for c, w in zip(cells, cell_widths, strict=True))
-        out.append(line)
-    return out
