@@ -23,8 +23,8 @@ import boto3
 
 ROOT = Path(__file__).resolve().parents[1]
 
+from odr_adapter import wiring  # noqa: E402
 from odr_adapter.data_access.clients import client as boto_client  # noqa: E402
-from odr_adapter.wiring import services  # noqa: E402
 from odr_local.invoker import FUNCTIONS, run  # noqa: E402
 from odr_local.stack import LocalStack  # noqa: E402
 
@@ -71,7 +71,7 @@ def main(n: int = 100) -> None:
     try:
         boto3.DEFAULT_SESSION.events.register("before-call", _count)  # type: ignore[union-attr]
         boto_client.cache_clear()  # handlers' clients are made again, with the counter attached
-        services.cache_clear()
+        wiring.cache_clear()
         intake = next(f for f in FUNCTIONS.values() if f.logical_id == "IntakeFunction")
         records = _records("BENCH-INTAKE-", n)
         COUNTING.on = True

@@ -7,17 +7,16 @@ print the OpenAPI document kept in docs/openapi.json.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Form
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.outbox import api_keys, case_index, outbox
-from odr_adapter.people.actions import ActionName, ResultReport
+from odr_adapter.models.links import ActionName
+from odr_adapter.observability import BY_REQUEST, Observed
+from odr_adapter.people.actions import ResultReport
 from odr_adapter.people.enterprise_api import (
     CaseNotFound,
     Unauthorised,
@@ -30,10 +29,10 @@ from odr_adapter.people.enterprise_api import (
 from odr_adapter.people.link_requests import open_link, submit_link
 from odr_adapter.people.pages import Page
 from odr_adapter.people.views import case_view
-from odr_adapter.wiring import services
+from odr_adapter.settings import MessagingSettings
+from odr_adapter.wiring import api_keys, case_index, delivery, services
 
-logger = Logger(service="actions")
-tracer = Tracer(service="actions")
+obs = Observed(MessagingSettings)
 app = APIGatewayRestResolver(enable_validation=True)
 PAGES = ["Action pages"]
 API = ["Enterprise API"]
@@ -47,7 +46,7 @@ def _html(page: Page) -> Response[str]:
 
 @app.get("/l/<link_id>", tags=PAGES, summary="Open an action link", responses={200: HTML, 404: HTML, 410: HTML})
 def open_page(link_id: str) -> Response[str]:
-    return _html(open_link(link_id, services(), outbox()))
+    return _html(open_link(link_id, services(obs.settings), delivery(obs.settings)))
 
 
 @app.post("/l/<link_id>", tags=PAGES, summary="Submit an action page's form", responses={200: HTML, 409: HTML})
@@ -74,25 +73,27 @@ def submit_page(
         "refusal_reason": refusal_reason,
         "reason": reason,
     }
-    return _html(submit_link(link_id, form, services(), outbox()))
+    return _html(submit_link(link_id, form, services(obs.settings), delivery(obs.settings)))
 
 
 def _enterprise() -> str:
-    return authenticate(app.current_event.headers.get("Authorization"), api_keys())
+    return authenticate(app.current_event.headers.get("Authorization"), api_keys(obs.settings))
 
 
 @app.get("/api/v1/cases", tags=API, summary="The enterprise's cases waiting for it", security=SECURED)
 def list_cases() -> dict[str, Any]:
-    return {"cases": open_cases(_enterprise(), case_index(), services().clock.now())}
+    return {"cases": open_cases(_enterprise(), case_index(obs.settings), services(obs.settings).clock.now())}
 
 
 @app.get("/api/v1/cases/<complaint_id>", tags=API, summary="One of the enterprise's cases", security=SECURED)
 def get_case(complaint_id: str) -> dict[str, Any]:
-    return case_view(own_case(complaint_id, _enterprise(), services()))
+    return case_view(own_case(complaint_id, _enterprise(), services(obs.settings)))
 
 
 def _act(complaint_id: str, action: ActionName, payload: dict[str, Any]) -> Response[dict[str, Any]]:
-    outcome = enterprise_act(_enterprise(), complaint_id, action, payload, services(), outbox())
+    outcome = enterprise_act(
+        _enterprise(), complaint_id, action, payload, services(obs.settings), delivery(obs.settings)
+    )
     status, body, headers = api_answer(outcome)
     return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
 
@@ -140,8 +141,7 @@ def openapi_json() -> str:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@obs.handler(BY_REQUEST, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
 

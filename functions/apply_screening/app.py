@@ -3,26 +3,21 @@ passed (state machine step ApplyScreening)."""
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.observability import BY_CASE, Observed
+from odr_adapter.settings import StepSettings
 from odr_adapter.wiring import services
 from odr_adapter.workflow.steps import apply_screening
 
-logger = Logger(service="apply_screening")
-tracer = Tracer(service="apply_screening")
-# Screening's metrics, whichever step settles it: CalendarFallbackAlarm watches the service "screen".
-metrics = Metrics(namespace="OdrAdapter", service="screen")
+obs = Observed(StepSettings)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@obs.handler(BY_CASE, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = apply_screening(event["complaint_id"], services())
+    result = apply_screening(event["complaint_id"], services(obs.settings))
     if result.get("calendar_fallback"):
-        # A deadline counted on the fallback calendar (a year chinese-calendar lacks, no operator table).
-        metrics.add_metric(name="CalendarFallbackUsed", unit=MetricUnit.Count, value=1)
-    logger.info("screening applied", extra={"complaint_id": event["complaint_id"], **result})
+        # Screening's metric, whichever step settles it: CalendarFallbackAlarm watches the service "screen".
+        obs.measure("CalendarFallbackUsed", 1, service="screen")
+    obs.logger.info("screening applied", extra=result)
     return result

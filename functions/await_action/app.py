@@ -2,19 +2,18 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.observability import BY_CASE, Observed
+from odr_adapter.settings import StepSettings
 from odr_adapter.wiring import services
 from odr_adapter.workflow.steps import register_wait
 
-logger = Logger(service="await_action")
-tracer = Tracer(service="await_action")
+obs = Observed(StepSettings)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@obs.handler(BY_CASE, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    register_wait(event["complaint_id"], event["phase"], event["task_token"], services())
-    logger.info("waiting", extra={"complaint_id": event["complaint_id"], "phase": event["phase"]})
+    register_wait(event["complaint_id"], event["phase"], event["task_token"], services(obs.settings))
+    obs.logger.info("waiting", extra={"phase": event["phase"]})
     return {"waiting": event["phase"]}

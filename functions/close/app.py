@@ -2,28 +2,19 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.observability import BY_CASE, Observed
+from odr_adapter.settings import CloseSettings
 from odr_adapter.wiring import services
 from odr_adapter.workflow.steps import close
 
-logger = Logger(service="close")
-tracer = Tracer(service="close")
+obs = Observed(CloseSettings)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@obs.handler(BY_CASE, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = close(event["complaint_id"], event["outcome"], services())
-    with single_metric(
-        name="CasesClosed",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace="OdrAdapter",
-        default_dimensions={"outcome": str(result["outcome"])},
-    ):
-        pass
-    logger.info("closed", extra={"complaint_id": event["complaint_id"], **result})
+    result = close(event["complaint_id"], event["outcome"], services(obs.settings))
+    obs.measure("CasesClosed", 1, outcome=str(result["outcome"]))
+    obs.logger.info("closed", extra=result)
     return result

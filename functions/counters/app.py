@@ -8,19 +8,20 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
-from odr_adapter.data_access.stats import stats_store
-from odr_adapter.stats.counters import STATUSES, CaseChange, count_changes
+from odr_adapter.data_access.case_items import case_change
+from odr_adapter.models.counters import CaseChange
+from odr_adapter.observability import Observed
+from odr_adapter.settings import CountersSettings
+from odr_adapter.stats.counters import STATUSES, count_changes
 from odr_adapter.stats.figures import lifetime
+from odr_adapter.wiring import stats_store
 
-logger = Logger(service="counters")
-tracer = Tracer(service="counters")
+obs = Observed(CountersSettings)
 
 
 def _changes(event: DynamoDBStreamEvent) -> Iterator[CaseChange]:
@@ -28,25 +29,18 @@ def _changes(event: DynamoDBStreamEvent) -> Iterator[CaseChange]:
     for record in event.records:
         if record.event_name == DynamoDBRecordEventName.REMOVE or record.dynamodb is None:
             continue
-        change = CaseChange.from_items(record.dynamodb.old_image or None, record.dynamodb.new_image or None)
+        change = case_change(record.dynamodb.old_image or None, record.dynamodb.new_image or None)
         if change is not None:
             yield change
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@obs.handler(None, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = count_changes(_changes(DynamoDBStreamEvent(event)), stats_store(), Clock().now())
+    store = stats_store(obs.settings)
+    result = count_changes(_changes(DynamoDBStreamEvent(event)), store, Clock().now())
     if result.applied:
-        now = lifetime(stats_store())
+        now = lifetime(store)
         for status in STATUSES:
-            with single_metric(
-                name="CasesInStatus",
-                unit=MetricUnit.Count,
-                value=now.count(f"status_{status}"),
-                namespace="OdrAdapter",
-                default_dimensions={"service": "counters", "status": status},
-            ):
-                pass
-    logger.info("counted", extra=asdict(result))
+            obs.measure("CasesInStatus", now.count(f"status_{status}"), status=status)
+    obs.logger.info("counted", extra=asdict(result))
     return asdict(result)

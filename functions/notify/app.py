@@ -2,25 +2,21 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from odr_adapter.data_access.outbox import outbox
 from odr_adapter.messages.sending import notify
-from odr_adapter.wiring import services
+from odr_adapter.observability import BY_CASE, Observed
+from odr_adapter.settings import MessagingSettings
+from odr_adapter.wiring import delivery, services
 
-logger = Logger(service="notify")
-tracer = Tracer(service="notify")
-metrics = Metrics(namespace="OdrAdapter", service="notify")
+obs = Observed(MessagingSettings)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@obs.handler(BY_CASE)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = notify(event["complaint_id"], event["kind"], services(), outbox())
-    metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=result["sent"])
-    metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=result["failed"])
-    logger.info("notified", extra={"complaint_id": event["complaint_id"], "kind": event["kind"], **result})
+    result = notify(event["complaint_id"], event["kind"], services(obs.settings), delivery(obs.settings))
+    obs.metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=result["sent"])
+    obs.metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=result["failed"])
+    obs.logger.info("notified", extra={"kind": event["kind"], **result})
     return result

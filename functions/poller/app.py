@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -12,18 +11,15 @@ from odr_adapter.data_access.queues import Queue
 from odr_adapter.data_access.secrets import secret
 from odr_adapter.feed.client import FeedClient
 from odr_adapter.feed.polling import poll
-from odr_adapter.settings import Settings
+from odr_adapter.observability import Observed
+from odr_adapter.settings import PollerSettings
 
-logger = Logger(service="poller")
-tracer = Tracer(service="poller")
-metrics = Metrics(namespace="OdrAdapter", service="poller")
-settings = Settings.from_env()
+obs = Observed(PollerSettings)
+settings = obs.settings
 SAFETY_SECONDS = 20  # stop fetching pages this long before the Lambda timeout
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@obs.handler(None)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     token = secret(settings.feed_token_secret)
     feed = FeedClient(settings.feed_base_url, token)
@@ -37,11 +33,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         budget_seconds=max(1.0, budget),
     )
     if report.held_elsewhere:
-        logger.info("another poller run holds the lease; skipped")
+        obs.logger.info("another poller run holds the lease; skipped")
         return report.as_log()
-    metrics.add_metric(name="RecordsSeen", unit=MetricUnit.Count, value=report.seen)
-    metrics.add_metric(name="RecordsNew", unit=MetricUnit.Count, value=report.new)
-    metrics.add_metric(name="RecordsDuplicate", unit=MetricUnit.Count, value=report.duplicate)
-    metrics.add_metric(name="FeedLagSeconds", unit=MetricUnit.Seconds, value=report.lag_seconds)
-    logger.info("polled", extra={**report.as_log(), "retries": feed.retries})
+    obs.metrics.add_metric(name="RecordsSeen", unit=MetricUnit.Count, value=report.seen)
+    obs.metrics.add_metric(name="RecordsNew", unit=MetricUnit.Count, value=report.new)
+    obs.metrics.add_metric(name="RecordsDuplicate", unit=MetricUnit.Count, value=report.duplicate)
+    obs.metrics.add_metric(name="FeedLagSeconds", unit=MetricUnit.Seconds, value=report.lag_seconds)
+    obs.logger.info("polled", extra={**report.as_log(), "retries": feed.retries})
     return report.as_log()

@@ -2,21 +2,20 @@
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.observability import BY_CASE, Observed
+from odr_adapter.settings import StepSettings
 from odr_adapter.wiring import services
 from odr_adapter.workflow.steps import record_failure
 
-logger = Logger(service="record_failure")
+obs = Observed(StepSettings)
 
 
-@logger.inject_lambda_context
+@obs.handler(BY_CASE, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    record_failure(event["complaint_id"], event.get("error") or {}, services())
+    error = event.get("error") or {}
+    record_failure(event["complaint_id"], error, services(obs.settings))
     # Only the error's name is logged: its cause may quote a record (the case keeps it, as data).
-    logger.error(
-        "workflow failed",
-        extra={"complaint_id": event["complaint_id"], "error": (event.get("error") or {}).get("Error")},
-    )
+    obs.logger.error("workflow failed", extra={"error": error.get("Error")})
     return {"recorded": True}

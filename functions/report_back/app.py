@@ -3,7 +3,6 @@
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -13,30 +12,27 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from odr_adapter.data_access.secrets import secret
 from odr_adapter.feed.client import FeedClient
 from odr_adapter.feed.report_back import send_report
-from odr_adapter.settings import Settings
+from odr_adapter.observability import Observed
+from odr_adapter.settings import ReportBackSettings
 
-logger = Logger(service="report_back")
-tracer = Tracer(service="report_back")
-metrics = Metrics(namespace="OdrAdapter", service="report_back")
+obs = Observed(ReportBackSettings)
 processor = BatchProcessor(event_type=EventType.SQS)
-settings = Settings.from_env()
 
 
 def record_handler(record: SQSRecord) -> int:
     report = json.loads(record.body)
-    token = secret(settings.feed_token_secret)
+    obs.about(report["complaint_id"])
+    token = secret(obs.settings.feed_token_secret)
     try:
-        status = send_report(report, FeedClient(settings.feed_base_url, token, attempts=2))
+        status = send_report(report, FeedClient(obs.settings.feed_base_url, token, attempts=2))
     except Exception:
-        metrics.add_metric(name="ReportBackFailed", unit=MetricUnit.Count, value=1)
-        logger.warning("report not accepted; the queue will redeliver", extra={"complaint_id": report["complaint_id"]})
+        obs.metrics.add_metric(name="ReportBackFailed", unit=MetricUnit.Count, value=1)
+        obs.logger.warning("report not accepted; the queue will redeliver")
         raise
-    logger.info("reported", extra={"complaint_id": report["complaint_id"], "status": status})
+    obs.logger.info("reported", extra={"status": status})
     return status
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@obs.handler(None)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -3,21 +3,19 @@
 import base64
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.data_access.secrets import secret
 from odr_adapter.feed.webhook import NotQueued, PushRejected, accept_push
-from odr_adapter.settings import Settings
+from odr_adapter.observability import BY_REQUEST, Observed
+from odr_adapter.settings import WebhookSettings
 
-logger = Logger(service="webhook")
-tracer = Tracer(service="webhook")
+obs = Observed(WebhookSettings)
 app = APIGatewayRestResolver()
-settings = Settings.from_env()
+settings = obs.settings
 
 
 def _raw_body() -> bytes:
@@ -33,13 +31,13 @@ def receive() -> Response:
     accepted = accept_push(
         app.current_event.headers, _raw_body(), signing_secret, Queue(settings.intake_queue_url), Clock()
     )
-    logger.info("push queued", extra={"accepted": accepted})
+    obs.logger.info("push queued", extra={"accepted": accepted})
     return Response(202, content_types.APPLICATION_JSON, {"accepted": accepted})
 
 
 @app.exception_handler(PushRejected)
 def rejected(exc: PushRejected) -> Response:
-    logger.warning("push rejected", extra={"status": exc.status, "reason": exc.message, "problems": exc.problems})
+    obs.logger.warning("push rejected", extra={"status": exc.status, "reason": exc.message, "problems": exc.problems})
     body: dict[str, Any] = {"error": exc.message}
     if exc.problems:
         body["problems"] = exc.problems
@@ -48,11 +46,10 @@ def rejected(exc: PushRejected) -> Response:
 
 @app.exception_handler(NotQueued)
 def not_queued(exc: NotQueued) -> Response:
-    logger.error("push not queued; the platform will send it again", exc_info=exc)
+    obs.logger.error("push not queued; the platform will send it again", exc_info=exc)
     return Response(503, content_types.APPLICATION_JSON, {"error": str(exc)}, headers={"Retry-After": "5"})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@obs.handler(BY_REQUEST, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

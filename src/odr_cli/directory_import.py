@@ -13,14 +13,25 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import chinese_calendar
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from odr_adapter.models.deadlines import DayKind, DeadlinePolicies, HolidayTable, Phase, Policy
-from odr_adapter.models.directory import CLASS_NAMES, Enterprise, EnterpriseClass, Station, normalise_name
+from odr_adapter.models.directory import (
+    CLASS_NAMES,
+    Change,
+    ChangeKind,
+    Enterprise,
+    EnterpriseClass,
+    FieldChange,
+    Kind,
+    Plan,
+    Station,
+    normalise_name,
+)
 from odr_adapter.models.record import Uscc
 
 STATION_COLUMNS = (
@@ -377,38 +388,7 @@ def _name_conflict(
 
 # --- the diff ---------------------------------------------------------------------------------------------
 
-ChangeKind = Literal["added", "changed", "delisted", "removed"]
-Kind = Literal["STATION", "ENTERPRISE"]
 M = TypeVar("M", Station, Enterprise)
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class Change:
-    kind: ChangeKind
-    key: str
-    name: str
-    fields: tuple[FieldChange, ...] = ()
-    row: dict[str, Any] | None = None  # the stored form to write; None for a removal
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What an accepted file changes in the directory table; unchanged rows are not written."""
-
-    kind: Kind
-    changes: list[Change]
-    unchanged: int
-    notes: list[str] = field(default_factory=list)
-
-    def count(self, kind: ChangeKind) -> int:
-        return sum(1 for c in self.changes if c.kind == kind)
 
 
 def _key(model: Station | Enterprise) -> str:

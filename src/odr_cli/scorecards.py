@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from odr_adapter.models.directory import Enterprise
-from odr_adapter.stats.counters import CounterReader
+from odr_adapter.ports import CounterReader
 from odr_adapter.stats.figures import Figures, Period, totals
 from odr_cli.report_text import percent, text_table
 

@@ -19,15 +19,14 @@ from aws_lambda_powertools.utilities import parameters
 from moto.moto_api._internal.models import moto_api_backend
 from moto.server import ThreadedMotoServer
 
+from odr_adapter import wiring
 from odr_adapter.clock import set_pause
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client as boto_client
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.quarantine import QuarantineStore
-from odr_adapter.data_access.stats import stats_store
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
-from odr_adapter.wiring import services
 from odr_cli.district_files import read_district
 
 from . import in_process, invoker, moto_patches
@@ -86,8 +85,7 @@ class LocalStack:
         # Handlers cache clients and services per process (as per Lambda container): a new stack starts afresh.
         moto_api_backend.reset()  # moto's backends are process-wide: a stack starts from nothing
         boto_client.cache_clear()
-        services.cache_clear()  # type: ignore[attr-defined]
-        stats_store.cache_clear()  # type: ignore[attr-defined]
+        wiring.cache_clear()
         parameters.clear_caches()  # Powertools' secrets client is bound to the previous stack's endpoint
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per emulated AWS call is noise
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
@@ -175,12 +173,15 @@ class LocalStack:
 
     def _export_function_environment(self) -> None:
         """The process (tests, the runner, the CLI run in-process) sees every function's variables; a function
-        itself sees only its own (invoker.FunctionEnvironment). Functions must agree on a shared name."""
+        itself sees only its own (invoker.FunctionEnvironment). Functions must agree on a shared name; a
+        function's own name for itself (its Powertools service) is left to it."""
         merged: dict[str, str] = {}
         lam = self.client("lambda")
         for fn in invoker.FUNCTIONS.values():
             variables = lam.get_function_configuration(FunctionName=fn.name)["Environment"]["Variables"]
             for key, value in variables.items():
+                if key == "POWERTOOLS_SERVICE_NAME":
+                    continue
                 if merged.get(key, value) != value:
                     raise RuntimeError(f"functions disagree on {key}; in-process handlers need one value")
                 merged[key] = value

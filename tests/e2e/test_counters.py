@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto.moto_api._internal.models import moto_api_backend
 
 from odr_adapter import wiring
-from odr_adapter.data_access import clients, stats
+from odr_adapter.data_access import clients
 from odr_adapter.data_access.stats import StatsStore, scan_cases
 from odr_adapter.models.case import Case
 from odr_adapter.stats.counters import differences, recount
@@ -39,8 +39,8 @@ HERE = Path(__file__).parent
 def forget_previous_stacks() -> None:
     """Stacks in one process share moto's state and the per-container caches: start from nothing."""
     moto_api_backend.reset()
-    for cached in (clients.client, wiring.services, stats.stats_store):
-        cached.cache_clear()
+    clients.client.cache_clear()
+    wiring.cache_clear()
     DEFAULT_PROVIDERS.clear()
 
 

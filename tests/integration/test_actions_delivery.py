@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from odr_adapter.models.case import Case, transition
 from odr_adapter.people.actions import perform
+from odr_adapter.settings import MessagingSettings
 from odr_adapter.wiring import services
 from odr_local.stack import LocalStack
 
@@ -34,7 +35,8 @@ def test_a_repeated_action_delivers_a_callback_that_was_lost(stack: LocalStack, 
     stack.cases.save(lost, event)
     stack.settle()
     assert stack.cases.get(cid).pending.phase == "acceptance"  # type: ignore[union-attr]  # the workflow still waits
-    perform(cid, "accept", "enterprise:test", {}, services())  # the specialist taps "accept" again
+    # the specialist taps "accept" again
+    perform(cid, "accept", "enterprise:test", {}, services(MessagingSettings.load()))
     resumed = wait_for_case(stack, cid, _waiting("resolution"))
     assert [h.event for h in resumed.history].count("accepted") == 1
 
@@ -43,9 +45,9 @@ def test_repeating_an_action_that_was_delivered_changes_nothing(stack: LocalStac
     cid = "IT-ACT-REPEAT-001"
     invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
     wait_for_case(stack, cid, _waiting("acceptance"))
-    perform(cid, "accept", "enterprise:test", {}, services())
+    perform(cid, "accept", "enterprise:test", {}, services(MessagingSettings.load()))
     first = wait_for_case(stack, cid, _waiting("resolution"))
-    again = perform(cid, "accept", "enterprise:test", {}, services())
+    again = perform(cid, "accept", "enterprise:test", {}, services(MessagingSettings.load()))
     assert again.version == first.version and stack.cases.get(cid).version == first.version  # type: ignore[union-attr]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from odr_adapter.data_access.api_keys import ApiKeyStore
-from odr_adapter.people.enterprise_api import api_key_hash
+from odr_adapter.models.api_keys import api_key_hash
 
 from .cli_support import Aws, aws_for_cli, odr
 

@@ -12,7 +12,7 @@ import requests
 
 from odr_adapter.data_access.links import LinkStore
 from odr_adapter.models.case import Case
-from odr_adapter.people.links import ActionLink, link_key
+from odr_adapter.models.links import ActionLink, link_key
 from odr_local.inbox import Inbox, Seen, open_link, submit
 from odr_local.stack import REGION, SES_REGION, LocalStack
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from odr_adapter.data_access.api_keys import ApiKeyStore
-from odr_adapter.people.enterprise_api import api_key_hash
+from odr_adapter.models.api_keys import api_key_hash
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from odr_adapter.data_access.messaging import Sms
-from odr_adapter.messages.channels import DeliveryFailed
 from odr_adapter.models.case import Case, transition
+from odr_adapter.ports import DeliveryFailed
 from odr_local.inbox import Inbox
 from odr_local.stack import REGION, SES_REGION, LocalStack
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from odr_adapter.stats.counters import ALL
+from odr_adapter.models.counters import ALL
 from odr_adapter.stats.figures import Period, build_report
 from odr_cli.main import main
 

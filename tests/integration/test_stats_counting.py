@@ -17,10 +17,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from odr_adapter import wiring
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.directory import DirectoryStore
-from odr_adapter.data_access.stats import StatsStore, stats_store
+from odr_adapter.data_access.stats import StatsStore
 from odr_adapter.models.directory import District
 from odr_adapter.stats.counters import differences, recount
 from odr_cli.district_files import read_district
@@ -59,9 +60,18 @@ def stats_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatsAws]:
     mock = mock_aws()
     mock.start(reset=False)
     client.cache_clear()
-    stats_store.cache_clear()
+    wiring.cache_clear()
     try:
-        resources = load_template()["Resources"]
+        template = load_template()
+        resources = template["Resources"]
+        # What template.yaml gives the counters function besides the tables: its metrics' namespace and service.
+        for variables in (
+            template["Globals"]["Function"]["Environment"]["Variables"],
+            resources["CountersFunction"]["Properties"]["Environment"]["Variables"],
+        ):
+            for name in ("POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"):
+                if name in variables:
+                    monkeypatch.setenv(name, variables[name])
         prefix = f"stats-{uuid.uuid4().hex[:10]}"
         db = boto3.client("dynamodb", region_name=REGION)
         names = {}
@@ -86,7 +96,7 @@ def stats_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatsAws]:
         yield aws
     finally:
         client.cache_clear()
-        stats_store.cache_clear()
+        wiring.cache_clear()
         mock.stop(remove_data=False)
 
 

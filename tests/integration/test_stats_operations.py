@@ -58,31 +58,34 @@ class Emitter:
 
 
 def emitters() -> list[Emitter]:
+    """Each function's app.py: its metrics go out under the service template.yaml names it (Observed), and
+    ``obs.measure(...)`` adds the dimensions it names (a constant, or any value set at run time)."""
+    services = {
+        str(props["Properties"]["CodeUri"]).rstrip("/"): props["Properties"]["Environment"]["Variables"]
+        for props in RESOURCES.values()
+        if props["Type"] == "AWS::Serverless::Function"
+    }
     out = []
-    for path in [*ROOT.glob("functions/*/app.py"), *ROOT.glob("layers/odr/odr_adapter/**/*.py")]:
+    for path in ROOT.glob("functions/*/app.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-        metric_calls = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id in ("Metrics", "single_metric")]
-        if not metric_calls:
-            continue
         emitter = Emitter(path)
         emitter.strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        for call in metric_calls:
-            for keyword in call.keywords:
-                if keyword.arg == "service" and isinstance(keyword.value, ast.Constant):
-                    emitter.dimensions.setdefault("service", set()).add(str(keyword.value.value))
-                if keyword.arg == "default_dimensions" and isinstance(keyword.value, ast.Dict):
-                    for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
-                        assert isinstance(key, ast.Constant)
-                        values = emitter.dimensions.setdefault(str(key.value), set())
-                        if isinstance(value, ast.Constant):  # else set at run time: any value
-                            values.add(str(value.value))
+        service = services[f"functions/{path.parent.name}"]["POWERTOOLS_SERVICE_NAME"]
+        emitter.dimensions["service"] = {service}
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "measure":
+                for keyword in call.keywords:
+                    values = emitter.dimensions.setdefault(str(keyword.arg), set())
+                    if isinstance(keyword.value, ast.Constant):
+                        values.add(str(keyword.value.value))
+                    else:  # set at run time: any value
+                        values.clear()
         out.append(emitter)
     return out
 
 
-EMITTERS = emitters()
 RESOURCES: dict[str, Any] = load_template()["Resources"]
+EMITTERS = emitters()
 
 
 class Placeholders(dict[tuple[str, str], str]):

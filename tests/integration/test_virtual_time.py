@@ -52,14 +52,14 @@ def test_each_function_emits_its_own_metrics_under_its_own_service(
     assert invoke("PollerFunction", scheduled)[0]  # loaded
     poller = FUNCTIONS[stack.deployment.ref("PollerFunction")].module
     # A poller invocation is in flight (its metric added, not yet flushed) when the reminders flush theirs.
-    poller.metrics.add_metric(name="FeedLagSeconds", unit="Seconds", value=42)  # type: ignore[union-attr]
+    poller.obs.metrics.add_metric(name="FeedLagSeconds", unit="Seconds", value=42)  # type: ignore[union-attr]
     capsys.readouterr()
     assert invoke("ReminderFunction", scheduled)[0]
     [reminders] = emf(capsys.readouterr().out)
     names = {m["Name"] for m in reminders["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert reminders["service"] == "reminders"
     assert names == {"NotificationSent", "NotificationFailed"}  # nothing of the poller's
-    poller.metrics.clear_metrics()  # type: ignore[union-attr]
+    poller.obs.metrics.clear_metrics()  # type: ignore[union-attr]
 
 
 def test_each_function_sees_only_its_own_template_environment(stack: LocalStack) -> None:

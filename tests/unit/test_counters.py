@@ -13,14 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from odr_adapter.data_access.case_items import CaseItemInvalid, case_change, case_from_item
 from odr_adapter.models.case import Case, Decision, EnterpriseRef, Feedback, transition
+from odr_adapter.models.counters import ALL, CaseChange
 from odr_adapter.models.deadlines import Deadline
 from odr_adapter.stats.counters import (
-    ALL,
-    CaseChange,
-    CaseItemInvalid,
     CounterBook,
-    case_from_item,
     change_deltas,
     contribution,
     cycle_bucket,
@@ -52,7 +50,7 @@ def deadline(phase: Any, due: datetime) -> Deadline:
 
 
 def image(case: Case) -> dict[str, Any]:
-    """The case item as a stream image holds it (see data_access.cases.case_item)."""
+    """The case item as a stream image holds it (see data_access.case_items.case_item)."""
     doc = case.model_dump(mode="json", exclude_none=True)
     doc["record"] = json.dumps(case.record, ensure_ascii=False)
     return {**doc, "pk": f"CASE#{case.complaint_id}", "sk": "CASE", "reg_sk": "x"}
@@ -120,7 +118,7 @@ class Life:
         items = [image(v) for v in self.versions]
         out = []
         for old, new in zip([None, *items[:-1]], items, strict=True):
-            change = CaseChange.from_items(old, new)
+            change = case_change(old, new)
             assert change is not None
             out.append(change)
         return out
@@ -280,12 +278,12 @@ def test_items_that_are_not_cases_are_not_counted() -> None:
     assert case_from_item({"pk": "FEED", "sk": "CURSOR", "updated_after": "x"}) is None
     assert case_from_item({"pk": "QUARANTINE", "sk": "abc", "raw": "{}"}) is None
     assert case_from_item({"pk": "CASE#1", "sk": "LINK#x"}) is None
-    assert CaseChange.from_items({"pk": "FEED", "sk": "CURSOR"}, {"pk": "FEED", "sk": "CURSOR"}) is None
+    assert case_change({"pk": "FEED", "sk": "CURSOR"}, {"pk": "FEED", "sk": "CURSOR"}) is None
 
 
 def test_a_deleted_case_does_not_rewrite_past_figures() -> None:
     life = Life.received("c1", day(0))
-    assert CaseChange.from_items(image(life.case), None) is None
+    assert case_change(image(life.case), None) is None
 
 
 def test_stream_numbers_arrive_as_decimals_and_still_make_a_case() -> None:

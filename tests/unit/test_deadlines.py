@@ -9,14 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odr_adapter.models.deadlines import (
-    DeadlinePolicies,
-    HolidayTable,
-    Policy,
-    WorkingDays,
-    compute_deadline,
-    last_day,
-)
+from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy
+from odr_adapter.rules.calendars import WorkingDays, compute_deadline, last_day
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CST = timezone(timedelta(hours=8))

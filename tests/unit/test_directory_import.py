@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
-from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy, compute_deadline
+from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy
 from odr_adapter.models.directory import District
+from odr_adapter.rules.calendars import compute_deadline
 from odr_cli.directory_import import (
     DIRECTORY_COLUMNS,
     STATION_COLUMNS,

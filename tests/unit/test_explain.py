@@ -7,9 +7,10 @@ from datetime import date, datetime
 
 import pytest
 
-from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy, compute_deadline
+from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy
 from odr_adapter.models.directory import District
 from odr_adapter.pii import masked_raw
+from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.decisions import as_text, decide, explain
 
 from .conftest import EXAMPLES, load_example, with_changes

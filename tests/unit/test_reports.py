@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from odr_adapter.models.counters import ALL
 from odr_adapter.models.directory import District
-from odr_adapter.stats.counters import ALL, CounterBook, change_deltas
+from odr_adapter.stats.counters import CounterBook, change_deltas
 from odr_adapter.stats.figures import Figures, Period, PeriodInvalid, build_report, counts_cover, totals
 from odr_cli.report_export import cycle_label, render_html, write_xlsx
 from odr_cli.report_text import report_table, width

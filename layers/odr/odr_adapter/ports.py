@@ -1,14 +1,24 @@
-"""What the domain operations need from the outside world; data_access provides the AWS versions."""
+"""Every port the domain needs from the outside world, in one room.
+
+``data_access`` provides the AWS versions, ``tests/fakes.py`` the in-memory ones; the domain sees only these
+protocols. The composition root (:mod:`odr_adapter.wiring`) decides which is which.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from odr_adapter.clock import Clock
 from odr_adapter.models.case import Case, HistoryEvent
+from odr_adapter.models.counters import CounterItem, Deltas, Marker
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
+from odr_adapter.models.feed import Checkpoint
+from odr_adapter.models.links import ActionLink, ActionName
+
+# --- cases and their workflow ---------------------------------------------------------------------------------
 
 
 class TokenGone(Exception):
@@ -17,7 +27,13 @@ class TokenGone(Exception):
 
 class CaseRepository(Protocol):
     def get(self, complaint_id: str, consistent: bool = True) -> Case | None: ...
-    def save(self, case: Case, event: HistoryEvent) -> Case: ...
+    def save(self, case: Case, event: HistoryEvent) -> Case:
+        """Writes the case if its stored version is still ``case.version - 1``; else raises StaleCase."""
+        ...
+
+
+class EnterpriseIndex(Protocol):
+    def for_enterprise(self, uscc: str) -> list[Case]: ...
 
 
 class ExecutionControl(Protocol):
@@ -26,17 +42,28 @@ class ExecutionControl(Protocol):
     def fail(self, task_token: str, error: str, cause: str) -> None: ...
 
 
+# --- reference data -------------------------------------------------------------------------------------------
+
+
 class DistrictSource(Protocol):
     def district(self) -> District: ...
     def deadline_policies(self) -> DeadlinePolicies: ...
 
 
-class Sender(Protocol):
-    def send(self, to: str, subject: str, body: str) -> str: ...
+# --- the 12315 feed -------------------------------------------------------------------------------------------
 
 
-class SmsSender(Protocol):
-    def send(self, mobile: str, text: str) -> str: ...
+class Feed(Protocol):
+    def page(self, updated_after: str, cursor: str | None, limit: int) -> dict[str, Any]: ...
+
+
+class StateStore(Protocol):
+    """The poller's checkpoint and the lease that keeps two pollers from running at once."""
+
+    def read(self) -> Checkpoint: ...
+    def save(self, checkpoint: Checkpoint) -> None: ...
+    def acquire(self, owner: str, now: datetime, until: datetime) -> bool: ...
+    def release(self, owner: str) -> None: ...
 
 
 class Outbound(Protocol):
@@ -51,8 +78,60 @@ class Quarantine(Protocol):
     def put(self, raw: Any, problems: list[dict[str, str]], at: str) -> str: ...
 
 
+# --- people ---------------------------------------------------------------------------------------------------
+
+
+class LinkRepository(Protocol):
+    def put(self, link: ActionLink) -> None: ...
+    def get(self, key: str) -> ActionLink | None: ...
+    def claim(self, key: str, action: ActionName, at: datetime) -> bool: ...
+    def release(self, key: str, action: ActionName) -> None: ...
+    def settle(self, key: str, result: str) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    def enterprise_for(self, key_hash: str) -> str | None: ...
+
+
+# --- messages -------------------------------------------------------------------------------------------------
+
+
+class DeliveryFailed(Exception):
+    """The provider did not take the message; ``permanent`` when trying again cannot help."""
+
+    def __init__(self, code: str, permanent: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    def send(self, to: str, subject: str, body: str) -> str: ...
+
+
+class SmsSender(Protocol):
+    def send(self, mobile: str, text: str) -> str: ...
+
+
+# --- statistics -----------------------------------------------------------------------------------------------
+
+
+class CounterSink(Protocol):
+    def apply(self, marker: Marker, deltas: Deltas) -> bool:
+        """Add ``deltas`` unless ``marker`` exists, atomically with writing it; False when it existed."""
+        ...
+
+
+class CounterReader(Protocol):
+    def read(self, scope: str, first: str, last: str) -> list[CounterItem]:
+        """The scope's counter items with ``first <= bucket <= last``, in bucket order."""
+        ...
+
+
 @dataclass
 class Services:
+    """What the workflow's steps and people's actions share (one per function, built by the wiring)."""
+
     cases: CaseRepository
     executions: ExecutionControl
     directory: DistrictSource

@@ -1,46 +1,130 @@
-"""Where things are: resource names and endpoints, from the function's environment (set by template.yaml)."""
+"""Where things are: each function's resource names and endpoints, from the environment template.yaml gives it.
+
+One pydantic model per function, composed of the groups below, validated at cold start: a variable missing
+from a function's template environment stops it there, with an error that names the variable, rather than
+becoming ``""`` and failing later on a call that names nothing.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+Required = Annotated[str, StringConstraints(min_length=1)]
 
 
-@dataclass(frozen=True)
-class Settings:
-    cases_table: str
-    directory_table: str
-    state_machine_arn: str
-    intake_queue_url: str
-    report_queue_url: str
-    sender_email: str
-    ses_region: str
-    action_base_url: str
-    feed_base_url: str
-    feed_token_secret: str
-    webhook_secret: str
-    district_code: str
-    public_base_url: str = ""  # short public base of the action pages (SMS links); else action_base_url
-    sms_gateway_url: str = ""  # HTTPS SMS gateway (China regions); empty: Amazon SNS
-    sms_gateway_token_secret: str = ""
+class SettingsInvalid(Exception):
+    """A function's environment lacks a variable it needs (or has an unusable value)."""
+
+
+class FunctionSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ.get
-        return cls(
-            cases_table=env("CASES_TABLE", ""),
-            directory_table=env("DIRECTORY_TABLE", ""),
-            state_machine_arn=env("STATE_MACHINE_ARN", ""),
-            intake_queue_url=env("INTAKE_QUEUE_URL", ""),
-            report_queue_url=env("REPORT_QUEUE_URL", ""),
-            sender_email=env("SENDER_EMAIL", ""),
-            ses_region=env("SES_REGION", ""),
-            action_base_url=env("ACTION_BASE_URL", ""),
-            feed_base_url=env("FEED_BASE_URL", ""),
-            feed_token_secret=env("FEED_TOKEN_SECRET", ""),
-            webhook_secret=env("WEBHOOK_SECRET", ""),
-            district_code=env("DISTRICT_CODE", "310116"),
-            public_base_url=env("PUBLIC_BASE_URL", ""),
-            sms_gateway_url=env("SMS_GATEWAY_URL", ""),
-            sms_gateway_token_secret=env("SMS_GATEWAY_TOKEN_SECRET", ""),
-        )
+    def load(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        try:
+            return cls.model_validate(dict(env))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))} {'is not set' if e['type'] == 'missing' else 'is empty'}"
+                if e["type"] in ("missing", "string_too_short")
+                else f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in exc.errors(include_input=False)
+            )
+            function = env.get("AWS_LAMBDA_FUNCTION_NAME", "this function")
+            raise SettingsInvalid(
+                f"{function} ({cls.__name__}): {problems} — give it in the function's Environment in template.yaml"
+            ) from None
+
+
+# --- groups ---------------------------------------------------------------------------------------------------
+
+
+class CaseTable(FunctionSettings):
+    cases_table: Required = Field(alias="CASES_TABLE")
+
+
+class DirectoryTable(FunctionSettings):
+    directory_table: Required = Field(alias="DIRECTORY_TABLE")
+    district_code: Required = Field(alias="DISTRICT_CODE")
+
+
+class Workflow(FunctionSettings):
+    state_machine_arn: Required = Field(alias="STATE_MACHINE_ARN")
+
+
+class Messaging(FunctionSettings):
+    sender_email: Required = Field(alias="SENDER_EMAIL")
+    ses_region: Required = Field(alias="SES_REGION")
+    action_base_url: Required = Field(alias="ACTION_BASE_URL")
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")  # short public base for SMS links; else the above
+    sms_gateway_url: str = Field("", alias="SMS_GATEWAY_URL")  # HTTPS SMS gateway (China regions); empty: SNS
+    sms_gateway_token_secret: str = Field("", alias="SMS_GATEWAY_TOKEN_SECRET")
+
+
+class ReportQueue(FunctionSettings):
+    report_queue_url: Required = Field(alias="REPORT_QUEUE_URL")
+
+
+class IntakeQueue(FunctionSettings):
+    intake_queue_url: Required = Field(alias="INTAKE_QUEUE_URL")
+
+
+class FeedAccess(FunctionSettings):
+    feed_base_url: Required = Field(alias="FEED_BASE_URL")
+    feed_token_secret: Required = Field(alias="FEED_TOKEN_SECRET")
+
+
+class WebhookSecret(FunctionSettings):
+    webhook_secret: Required = Field(alias="WEBHOOK_SECRET")
+
+
+class StatsTable(FunctionSettings):
+    stats_table: Required = Field(alias="STATS_TABLE")
+
+
+# --- per function ---------------------------------------------------------------------------------------------
+
+
+class CaseWork(CaseTable, DirectoryTable):
+    """What every function that reads and writes cases has: the case table and the district's directory."""
+
+
+class StepSettings(CaseWork):
+    """A workflow step that reads and writes the case: screen, apply screening, await, escalate, failures."""
+
+
+class CloseSettings(StepSettings, ReportQueue):
+    pass
+
+
+class IntakeSettings(CaseWork, Workflow):
+    pass
+
+
+class MessagingSettings(CaseWork, Messaging):
+    """Functions that send messages with action links: notify, reminders, the action pages and API."""
+
+
+class PollerSettings(CaseTable, FeedAccess, IntakeQueue):
+    pass
+
+
+class ReportBackSettings(FeedAccess):
+    pass
+
+
+class WebhookSettings(IntakeQueue, WebhookSecret):
+    pass
+
+
+class CountersSettings(StatsTable):
+    pass
+
+
+class StatsApiSettings(DirectoryTable, StatsTable):
+    pass

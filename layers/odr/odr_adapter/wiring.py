@@ -1,42 +1,125 @@
-"""Builds the AWS-backed :class:`~odr_adapter.ports.Services` a handler needs, once per container."""
+"""The composition root: which adapter stands behind each port, built once per container from the function's
+settings.
+
+A container runs one function; the local stack runs all of them in one process, each with its own
+environment, so what is built here is cached per function name (:func:`cache_clear` starts afresh). A port
+whose settings the function lacks is not wired: using it fails with the name of what is missing.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Any, NoReturn
 
 from odr_adapter.clock import Clock
+from odr_adapter.data_access.api_keys import ApiKeyStore
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.executions import Executions
-from odr_adapter.data_access.messaging import Email
+from odr_adapter.data_access.links import LinkStore
+from odr_adapter.data_access.messaging import Email, Sms
 from odr_adapter.data_access.quarantine import QuarantineStore
 from odr_adapter.data_access.queues import Queue
-from odr_adapter.data_access.sms_gateway import sms_sender
-from odr_adapter.ports import Services
-from odr_adapter.settings import Settings
+from odr_adapter.data_access.sms_gateway import SmsGateway
+from odr_adapter.data_access.stats import StatsStore
+from odr_adapter.messages.sending import Delivery
+from odr_adapter.ports import Services, SmsSender
+from odr_adapter.settings import (
+    CaseTable,
+    CaseWork,
+    DirectoryTable,
+    Messaging,
+    MessagingSettings,
+    ReportQueue,
+    StatsTable,
+    Workflow,
+)
 
 
-def services() -> Services:
-    """Once per container, that is per function (a container runs one function; the local stack runs all of
-    them in one process, each with its own environment)."""
-    return _services_for(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
+class NotWired:
+    """Stands for a port this function's settings do not provide."""
+
+    def __init__(self, port: str, settings: str) -> None:
+        self.port = port
+        self.settings = settings
+
+    def _fail(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError(f"{self.port} is not wired for {_function() or 'this function'}: it needs {self.settings}")
+
+    send = put = start = _fail
+
+
+def _function() -> str:
+    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+
+
+def services(settings: CaseWork) -> Services:
+    """What the workflow's steps and the people's actions use."""
+    return _services(_function(), settings)
+
+
+def delivery(settings: MessagingSettings) -> Delivery:
+    """What sending a message needs besides the channels: the link store and the pages' public address."""
+    return _delivery(_function(), settings)
+
+
+def case_index(settings: CaseTable) -> CaseStore:
+    """The case table's indexes (due dates, stations, enterprises)."""
+    return CaseStore(settings.cases_table)
+
+
+def api_keys(settings: DirectoryTable) -> ApiKeyStore:
+    return ApiKeyStore(settings.directory_table)
+
+
+def stats_store(settings: StatsTable) -> StatsStore:
+    return _stats(_function(), settings)
+
+
+def directory(settings: DirectoryTable) -> DirectoryStore:
+    return _directory(_function(), settings)
+
+
+def sms_sender(settings: Messaging) -> SmsSender:
+    """The HTTPS gateway when one is configured (China regions), else Amazon SNS."""
+    if settings.sms_gateway_url:
+        return SmsGateway(settings.sms_gateway_url, settings.sms_gateway_token_secret)
+    return Sms()
 
 
 @cache
-def _services_for(function_name: str) -> Services:
-    s = Settings.from_env()
-    directory = DirectoryStore(s.directory_table, s.district_code)
+def _services(function_name: str, s: CaseWork) -> Services:
     return Services(
         cases=CaseStore(s.cases_table),
-        executions=Executions(s.state_machine_arn),
-        directory=directory,
-        email=Email(s.sender_email, s.ses_region),
-        sms=sms_sender(s),
-        reports=Queue(s.report_queue_url),
+        executions=Executions(s.state_machine_arn if isinstance(s, Workflow) else ""),
+        directory=_directory(function_name, s),
+        email=Email(s.sender_email, s.ses_region)
+        if isinstance(s, Messaging)
+        else NotWired("e-mail", "SENDER_EMAIL, SES_REGION"),
+        sms=sms_sender(s) if isinstance(s, Messaging) else NotWired("SMS", "the messaging settings"),
+        reports=Queue(s.report_queue_url) if isinstance(s, ReportQueue) else NotWired("reports", "REPORT_QUEUE_URL"),
         quarantine=QuarantineStore(s.cases_table),
         clock=Clock(),
     )
 
 
-services.cache_clear = _services_for.cache_clear  # type: ignore[attr-defined]
+@cache
+def _directory(function_name: str, s: DirectoryTable) -> DirectoryStore:
+    return DirectoryStore(s.directory_table, s.district_code)
+
+
+@cache
+def _delivery(function_name: str, s: MessagingSettings) -> Delivery:
+    return Delivery(links=LinkStore(s.cases_table), base_url=s.public_base_url or s.action_base_url)
+
+
+@cache
+def _stats(function_name: str, s: StatsTable) -> StatsStore:
+    return StatsStore(s.stats_table)
+
+
+def cache_clear() -> None:
+    """Forget every built adapter (a new local stack, or a test that changed the environment)."""
+    for built in (_services, _directory, _delivery, _stats):
+        built.cache_clear()

@@ -6,13 +6,14 @@ The key is printed once and only its SHA-256 is stored; a key acts only on its o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from odr_adapter.clock import now
 from odr_adapter.data_access.api_keys import ApiKeyStore
-from odr_adapter.data_access.directory import DirectoryStore, NotConfigured
-from odr_adapter.people.enterprise_api import api_key_hash
-from odr_adapter.settings import Settings
+from odr_adapter.data_access.directory import DirectoryStore
+from odr_adapter.models.api_keys import api_key_hash
+from odr_cli.stores import NotConfigured
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _table() -> str:
-    table = Settings.from_env().directory_table
+    table = os.environ.get("DIRECTORY_TABLE", "")
     if not table:
         raise NotConfigured("DIRECTORY_TABLE is not set (use --env-file or the environment)")
     return table

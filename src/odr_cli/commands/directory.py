@@ -13,12 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from odr_adapter.clock import Clock
-from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore, NotConfigured, Snapshot
-from odr_adapter.models.directory import District
+from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore, Snapshot
+from odr_adapter.models.directory import District, Plan
 from odr_cli.directory_import import (
     ImportInvalid,
     ImportProblem,
-    Plan,
     Table,
     describe_plan,
     parse_enterprises,
@@ -27,6 +26,7 @@ from odr_cli.directory_import import (
     plan_stations,
 )
 from odr_cli.district_files import read_table
+from odr_cli.stores import NotConfigured, directory_store
 
 Planner = Callable[[Table, Snapshot, DirectoryStore], tuple[Plan | None, list[ImportProblem]]]
 
@@ -67,7 +67,7 @@ def print_problems(source: str, problems: list[ImportProblem]) -> None:
 def _runner(planner: Planner) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
-            store = DirectoryStore.from_env()
+            store = directory_store()
             table = read_table(args.file)
             snap = store.snapshot()
         except NotConfigured as exc:

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from odr_adapter.clock import SHANGHAI
-from odr_adapter.data_access.directory import DirectoryStore, NotConfigured
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
 from odr_adapter.rules.decisions import as_text, explain
-from odr_adapter.settings import Settings
 from odr_cli.directory_import import ImportInvalid, parse_policies
 from odr_cli.district_files import read_district
+from odr_cli.stores import NotConfigured, directory_store, district_code
 
 from .directory import print_problems
 from .policies import read_document
@@ -57,7 +56,7 @@ def _read_record(name: str) -> Any:
 
 def _reference(args: argparse.Namespace) -> tuple[District, DeadlinePolicies, str]:
     if args.district:
-        district = read_district(args.district, Settings.from_env().district_code)
+        district = read_district(args.district, district_code())
         policies = DeadlinePolicies()
         if args.policies:
             parsed, problems = parse_policies(read_document(args.policies), policies)
@@ -65,7 +64,7 @@ def _reference(args: argparse.Namespace) -> tuple[District, DeadlinePolicies, st
                 raise ImportInvalid(str(args.policies), problems)
             policies = parsed
         return district, policies, f"files in {args.district}"
-    store = DirectoryStore.from_env()
+    store = directory_store()
     revision = store.revision()
     return store.district(), store.policies(), f"DirectoryTable {store.table}, revision {revision.revision}"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore, NotConfigured
+from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_cli.directory_import import (
     ImportInvalid,
@@ -27,6 +27,7 @@ from odr_cli.directory_import import (
     with_holiday_table,
 )
 from odr_cli.district_files import read_table
+from odr_cli.stores import NotConfigured, directory_store
 
 from .directory import print_problems
 
@@ -53,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     try:
-        policies, stored = DirectoryStore.from_env().policies_snapshot()
+        policies, stored = directory_store().policies_snapshot()
     except NotConfigured as exc:
         print(f"odr: {exc}", file=sys.stderr)
         return 2
@@ -102,7 +103,7 @@ def _write(store: DirectoryStore, old: DeadlinePolicies, new: DeadlinePolicies, 
 
 def run_set(args: argparse.Namespace) -> int:
     try:
-        store = DirectoryStore.from_env()
+        store = directory_store()
         document = read_document(args.file)
         current, stored = store.policies_snapshot()
     except NotConfigured as exc:
@@ -121,7 +122,7 @@ def run_set(args: argparse.Namespace) -> int:
 
 def run_calendar_import(args: argparse.Namespace) -> int:
     try:
-        store = DirectoryStore.from_env()
+        store = directory_store()
         table = read_table(args.file)
         current, stored = store.policies_snapshot()
     except NotConfigured as exc:

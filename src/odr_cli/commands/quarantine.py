@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
-from odr_adapter.data_access.directory import NotConfigured
-from odr_adapter.data_access.quarantine import QuarantineStore, RedriveFailed
+from odr_adapter.data_access.quarantine import RedriveFailed
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.pii import masked_raw
-from odr_adapter.settings import Settings
+from odr_cli.stores import NotConfigured, quarantine_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +45,7 @@ def _summary(entry: dict[str, Any]) -> dict[str, Any]:
 
 def run_list(args: argparse.Namespace) -> int:
     try:
-        entries = QuarantineStore.from_env().all()
+        entries = quarantine_store().all()
     except NotConfigured as exc:
         print(f"odr: {exc}", file=sys.stderr)
         return 2
@@ -61,7 +61,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     try:
-        entry = QuarantineStore.from_env().get(args.id)
+        entry = quarantine_store().get(args.id)
     except NotConfigured as exc:
         print(f"odr: {exc}", file=sys.stderr)
         return 2
@@ -86,11 +86,11 @@ def run_redrive(args: argparse.Namespace) -> int:
     if bool(args.ids) == args.all:
         print("odr: name the records to redrive, or --all", file=sys.stderr)
         return 2
-    url = Settings.from_env().intake_queue_url
+    url = os.environ.get("INTAKE_QUEUE_URL", "")
     try:
         if not url:
             raise NotConfigured("INTAKE_QUEUE_URL is not set (export it, or pass --env-file build/local-stack.env)")
-        store = QuarantineStore.from_env()
+        store = quarantine_store()
     except NotConfigured as exc:
         print(f"odr: {exc}", file=sys.stderr)
         return 2

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from odr_adapter.clock import Clock, local
 from odr_adapter.data_access.directory import DirectoryStore
-from odr_adapter.data_access.stats import StatsNotConfigured, StatsStore, scan_cases
+from odr_adapter.data_access.stats import StatsStore, scan_cases
 from odr_adapter.stats.counters import differences, recount
 from odr_adapter.stats.figures import Period, PeriodInvalid, build_report
 from odr_cli.report_export import write_html, write_xlsx
 from odr_cli.report_text import report_table
+from odr_cli.stores import NotConfigured, stats_store
 
 MAX_LISTED = 50
 
@@ -54,9 +55,9 @@ def period_of(args: argparse.Namespace) -> Period:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        store = StatsStore.from_env()
+        store = stats_store()
         period = period_of(args)
-    except (StatsNotConfigured, PeriodInvalid) as exc:
+    except (NotConfigured, PeriodInvalid) as exc:
         print(f"odr report: {exc}", file=sys.stderr)
         return 2
     if args.verify:

@@ -9,9 +9,9 @@ import os
 import sys
 
 from odr_adapter.data_access.directory import DirectoryStore
-from odr_adapter.data_access.stats import StatsNotConfigured, StatsStore
 from odr_adapter.stats.figures import PeriodInvalid
 from odr_cli.scorecards import ScorecardPolicy, scorecard_text, scorecards
+from odr_cli.stores import NotConfigured, stats_store
 
 from .report import add_period_arguments, period_of
 
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     directory_table = os.environ.get("DIRECTORY_TABLE")
     try:
-        store = StatsStore.from_env()
+        store = stats_store()
         period = period_of(args)
         policy = ScorecardPolicy(
             min_cases=args.min_cases,
@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
             min_settlement=args.min_settlement,
         )
         if not directory_table:
-            raise StatsNotConfigured("DIRECTORY_TABLE is not set (export it, or pass --env-file)")
-    except (StatsNotConfigured, PeriodInvalid, ValueError) as exc:
+            raise NotConfigured("DIRECTORY_TABLE is not set (export it, or pass --env-file)")
+    except (NotConfigured, PeriodInvalid, ValueError) as exc:
         print(f"odr scorecard: {exc}", file=sys.stderr)
         return 2
     enterprises = DirectoryStore(directory_table).district().enterprises

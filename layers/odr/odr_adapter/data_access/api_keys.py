@@ -9,7 +9,7 @@ from datetime import datetime
 
 from odr_adapter.clock import iso_z
 from odr_adapter.data_access.clients import client
-from odr_adapter.people.enterprise_api import api_key_hash, new_api_key
+from odr_adapter.models.api_keys import api_key_hash, new_api_key
 
 
 class ApiKeyStore:

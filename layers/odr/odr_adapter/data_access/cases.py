@@ -7,7 +7,6 @@ the version read, so it costs one write and needs no transaction.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,12 +16,12 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from odr_adapter.clock import iso_z
+from odr_adapter.data_access.case_items import OPEN_DUE, case_item, case_of
 from odr_adapter.data_access.clients import client
 from odr_adapter.models.case import Case, HistoryEvent, StaleCase
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
-OPEN_DUE = "OPEN"
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
@@ -45,33 +44,8 @@ def _integers(value: Any) -> Any:
     return value
 
 
-def _case(item: dict[str, Any]) -> Case:
-    return Case.model_validate({**item, "record": json.loads(item["record"])})
-
-
 def _case_key(complaint_id: str) -> dict[str, Any]:
     return _item({"pk": f"CASE#{complaint_id}", "sk": "CASE"})
-
-
-def case_item(case: Case) -> dict[str, Any]:
-    """The stored form: the case document plus the index attributes derived from it."""
-    doc = case.model_dump(mode="json", exclude_none=True)
-    # The 12315 record is kept byte-for-byte as JSON: DynamoDB would turn its integers into decimals.
-    doc["record"] = json.dumps(case.record, ensure_ascii=False)
-    sort = f"{iso_z(case.registered_at)}#{case.complaint_id}"
-    due = case.next_due_at
-    remind = case.next_remind_at
-    extra = {
-        "pk": f"CASE#{case.complaint_id}",
-        "sk": "CASE",
-        "due_pk": OPEN_DUE if due else None,
-        "due_at": iso_z(due) if due else None,
-        "remind_at": iso_z(remind) if remind else None,
-        "station_pk": f"STATION#{case.station_code}" if case.station_code else None,
-        "enterprise_pk": f"ENT#{case.enterprise.uscc}" if case.enterprise else None,
-        "reg_sk": sort,
-    }
-    return _item({**doc, **extra})
 
 
 class CaseStore:
@@ -83,7 +57,7 @@ class CaseStore:
         got = self.db.get_item(TableName=self.table, Key=_case_key(complaint_id), ConsistentRead=consistent)
         if "Item" not in got:
             return None
-        return _case(_plain(got["Item"]))
+        return case_of(_plain(got["Item"]))
 
     def save(self, case: Case, event: HistoryEvent) -> Case:
         """Write ``case`` (version n, ending with ``event``) if the stored version is still n-1."""
@@ -99,7 +73,7 @@ class CaseStore:
             }
         )
         try:
-            self.db.put_item(TableName=self.table, Item=case_item(case), **condition)
+            self.db.put_item(TableName=self.table, Item=_item(case_item(case)), **condition)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleCase(f"case {case.complaint_id} changed since version {expected}") from exc
@@ -144,7 +118,7 @@ class CaseStore:
 
     def _cases(self, **query: Any) -> list[Case]:
         # The indexes project every attribute: one Query returns the full cases (eventually consistent).
-        return [_case(i) for i in self._query(**query)]
+        return [case_of(i) for i in self._query(**query)]
 
     def _query(self, **query: Any) -> Iterator[dict[str, Any]]:
         paginator = self.db.get_paginator("query")

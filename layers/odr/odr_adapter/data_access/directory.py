@@ -20,9 +20,7 @@ from botocore.exceptions import ClientError
 from odr_adapter.clock import iso_z
 from odr_adapter.data_access.clients import client
 from odr_adapter.models.deadlines import DeadlinePolicies
-from odr_adapter.models.directory import District, Enterprise, Station
-from odr_adapter.settings import Settings
-from odr_cli.directory_import import Change, Plan
+from odr_adapter.models.directory import Change, District, Enterprise, Plan, Station
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
@@ -30,10 +28,6 @@ _CACHE_SECONDS = 300.0
 _POLICIES_KEY = {"pk": {"S": "CONFIG"}, "sk": {"S": "deadlines"}}
 _REVISION_KEY = {"pk": {"S": "CONFIG"}, "sk": {"S": "directory"}}
 TRANSACTION_LIMIT = 100  # DynamoDB TransactWriteItems: one of them is the revision item
-
-
-class NotConfigured(Exception):
-    """A resource name the command needs is not in the environment."""
 
 
 class DirectoryChanged(Exception):
@@ -69,13 +63,6 @@ class DirectoryStore:
         self.db = client("dynamodb")
         self._cached: tuple[float, District] | None = None
         self._cached_policies: tuple[float, DeadlinePolicies] | None = None
-
-    @classmethod
-    def from_env(cls) -> DirectoryStore:
-        settings = Settings.from_env()
-        if not settings.directory_table:
-            raise NotConfigured("DIRECTORY_TABLE is not set (export it, or pass --env-file build/local-stack.env)")
-        return cls(settings.directory_table, settings.district_code)
 
     def district(self) -> District:
         """The district as stored, cached for five minutes per warm container."""

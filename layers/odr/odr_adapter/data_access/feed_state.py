@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from botocore.exceptions import ClientError
 
 from odr_adapter.data_access.clients import client
-from odr_adapter.feed.polling import Checkpoint
+from odr_adapter.models.feed import Checkpoint
 
 _CURSOR = {"pk": {"S": "FEED"}, "sk": {"S": "CURSOR"}}
 _LEASE = {"pk": {"S": "FEED"}, "sk": {"S": "LEASE"}}

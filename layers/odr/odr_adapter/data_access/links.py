@@ -10,8 +10,7 @@ from botocore.exceptions import ClientError
 
 from odr_adapter.clock import iso_z
 from odr_adapter.data_access.clients import client
-from odr_adapter.people.actions import ActionName
-from odr_adapter.people.links import ActionLink
+from odr_adapter.models.links import ActionLink, ActionName
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()

@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from odr_adapter.data_access.clients import client
-from odr_adapter.messages.channels import DeliveryFailed
+from odr_adapter.ports import DeliveryFailed
 
 _THROTTLED = {"Throttling", "ThrottlingException", "Throttled", "TooManyRequestsException", "LimitExceeded"}
 

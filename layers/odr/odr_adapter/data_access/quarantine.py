@@ -13,9 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from odr_adapter.data_access.clients import client
-from odr_adapter.data_access.directory import NotConfigured
 from odr_adapter.ports import Outbound
-from odr_adapter.settings import Settings
 
 _PK = {"S": "QUARANTINE"}
 
@@ -38,13 +36,6 @@ class QuarantineStore:
     def __init__(self, table: str) -> None:
         self.table = table
         self.db = client("dynamodb")
-
-    @classmethod
-    def from_env(cls) -> QuarantineStore:
-        settings = Settings.from_env()
-        if not settings.cases_table:
-            raise NotConfigured("CASES_TABLE is not set (export it, or pass --env-file build/local-stack.env)")
-        return cls(settings.cases_table)
 
     def put(self, raw: Any, problems: list[dict[str, str]], at: str) -> str:
         text = json.dumps(raw, ensure_ascii=False, sort_keys=True)

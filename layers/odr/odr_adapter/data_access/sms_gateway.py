@@ -13,10 +13,8 @@ import urllib.error
 import urllib.request
 
 from odr_adapter.data_access.clients import client
-from odr_adapter.data_access.messaging import Sms, e164, provider_call
-from odr_adapter.messages.channels import DeliveryFailed
-from odr_adapter.ports import SmsSender
-from odr_adapter.settings import Settings
+from odr_adapter.data_access.messaging import e164, provider_call
+from odr_adapter.ports import DeliveryFailed
 
 _TOKEN_SECONDS = 300.0
 
@@ -52,10 +50,3 @@ class SmsGateway:
             raise DeliveryFailed(f"HTTP {exc.code}", permanent=final) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise DeliveryFailed(type(exc).__name__, permanent=False) from exc
-
-
-def sms_sender(settings: Settings) -> SmsSender:
-    """The gateway when one is configured (China regions), else Amazon SNS."""
-    if settings.sms_gateway_url:
-        return SmsGateway(settings.sms_gateway_url, settings.sms_gateway_token_secret)
-    return Sms()

@@ -9,29 +9,24 @@ can no longer redeliver the change. A change's ``ADD``s and its marker go in one
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from odr_adapter.clock import pause
+from odr_adapter.data_access.case_items import case_from_item
 from odr_adapter.data_access.clients import client
 from odr_adapter.models.case import Case
-from odr_adapter.stats.counters import ALL, LIFETIME, CounterItem, CounterKey, Deltas, Marker, Values, case_from_item
+from odr_adapter.models.counters import ALL, LIFETIME, CounterItem, CounterKey, Deltas, Marker, Values
 
 MARKER_PREFIX = "APPLIED#"
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
 _MAX_TRANSACTION = 100
 _DES = TypeDeserializer()
-
-
-class StatsNotConfigured(Exception):
-    """The statistics table's name is not in the environment."""
 
 
 def _update(table: str, key: CounterKey, values: Values) -> dict[str, Any]:
@@ -50,13 +45,6 @@ class StatsStore:
         self.table = table
         self.db = client("dynamodb")
         self.items_read = 0  # for the benchmark: what reports cost
-
-    @classmethod
-    def from_env(cls) -> StatsStore:
-        table = os.environ.get("STATS_TABLE", "")
-        if not table:
-            raise StatsNotConfigured("STATS_TABLE is not set (export it, or pass --env-file build/local-stack.env)")
-        return cls(table)
 
     def apply(self, marker: Marker, deltas: Deltas) -> bool:
         """Add ``deltas`` and write ``marker`` in one transaction; False when the marker already existed."""
@@ -123,19 +111,6 @@ class StatsStore:
 
 def _values(item: dict[str, Any]) -> Values:
     return {k: Decimal(v["N"]) for k, v in item.items() if "N" in v}
-
-
-def stats_store() -> StatsStore:
-    """The function's store, created once per container (per function: see wiring.services)."""
-    return _stats_store_for(os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""))
-
-
-@cache
-def _stats_store_for(function_name: str) -> StatsStore:
-    return StatsStore.from_env()
-
-
-stats_store.cache_clear = _stats_store_for.cache_clear  # type: ignore[attr-defined]
 
 
 def scan_cases(cases_table: str) -> Iterator[Case]:

@@ -17,34 +17,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from odr_adapter.clock import Clock
-from odr_adapter.ports import BulkQueue
+from odr_adapter.models.feed import Checkpoint
+from odr_adapter.ports import BulkQueue, Feed, StateStore
 
 OVERLAP = timedelta(minutes=10)
 FIRST_LOOKBACK = timedelta(days=1)  # where the very first run starts
 PAGE_SIZE = 200
 MAX_RECENT = 5000  # keys kept for duplicate counting; bounds the checkpoint item well under 400 KB
-
-
-class Feed(Protocol):
-    def page(self, updated_after: str, cursor: str | None, limit: int = PAGE_SIZE) -> dict[str, Any]: ...
-
-
-@dataclass
-class Checkpoint:
-    updated_after: datetime | None = None
-    recent: dict[str, datetime] = field(default_factory=dict)  # record key -> its updated_at
-
-
-class StateStore(Protocol):
-    def read(self) -> Checkpoint: ...
-    def save(self, checkpoint: Checkpoint) -> None: ...
-    def acquire(self, owner: str, now: datetime, until: datetime) -> bool: ...
-    def release(self, owner: str) -> None: ...
 
 
 @dataclass

@@ -13,15 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from odr_adapter.clock import pause
-
-
-class DeliveryFailed(Exception):
-    """The provider did not take the message."""
-
-    def __init__(self, code: str, permanent: bool) -> None:
-        super().__init__(code)
-        self.code = code
-        self.permanent = permanent
+from odr_adapter.ports import DeliveryFailed
 
 
 @dataclass(frozen=True)

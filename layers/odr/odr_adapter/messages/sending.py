@@ -18,8 +18,9 @@ from odr_adapter.messages.channels import RetryPolicy, Route, deliver
 from odr_adapter.messages.texts import SPECS, Message, Template, context, render
 from odr_adapter.models.case import Case, transition
 from odr_adapter.models.directory import District
-from odr_adapter.people.links import LinkPhase, LinkRepository, issue, link_url
-from odr_adapter.ports import Services
+from odr_adapter.models.links import LinkPhase
+from odr_adapter.people.links import issue, link_url
+from odr_adapter.ports import LinkRepository, Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load, timer_seconds
 
@@ -37,7 +38,7 @@ RECORDED = ("notified", "notification_failed")
 
 
 @dataclass(frozen=True)
-class Outbox:
+class Delivery:
     """What sending a message needs besides the channels in :class:`Services`."""
 
     links: LinkRepository
@@ -77,14 +78,14 @@ def already_recorded(case: Case, key: str) -> bool:
     return any(h.event in RECORDED and h.detail.get("key") == key for h in case.history)
 
 
-def notify(complaint_id: str, kind: Kind, svc: Services, outbox: Outbox) -> dict[str, int]:
+def notify(complaint_id: str, kind: Kind, svc: Services, delivery: Delivery) -> dict[str, int]:
     """The workflow's notification step: every message of ``kind``, and the real ``seconds`` the next wait may
     last (sending changes no deadline); never raises for a delivery failure."""
     case = load(complaint_id, svc)
     sent = failed = 0
     if kind != "withdrawn" or "acceptance" in case.deadlines:  # never dispatched: the enterprise never heard of it
         for template in KIND_TEMPLATES[kind]:
-            result = send_message(complaint_id, template, svc, outbox)
+            result = send_message(complaint_id, template, svc, delivery)
             sent, failed = sent + result.delivered, failed + (not result.delivered)
     return {"sent": sent, "failed": failed, "seconds": timer_seconds(case, svc)}
 
@@ -93,7 +94,7 @@ def send_message(
     complaint_id: str,
     template: Template,
     svc: Services,
-    outbox: Outbox,
+    delivery: Delivery,
     link_phase: LinkPhase | None = None,
     key: str | None = None,
     extra: dict[str, Any] | None = None,
@@ -108,10 +109,10 @@ def send_message(
     district = svc.directory.district()
     who = contact(spec.role, case, district)
     now = svc.clock.now()
-    link_id = issue(case, phase, now, outbox.links) if phase and who else None
-    message = render(template, context(case, district, link_url(outbox.base_url, link_id) if link_id else "", extra))
+    link_id = issue(case, phase, now, delivery.links) if phase and who else None
+    message = render(template, context(case, district, link_url(delivery.base_url, link_id) if link_id else "", extra))
     routes = _routes(who, message, svc) if who else []
-    channel, tries = deliver(routes, outbox.retry)
+    channel, tries = deliver(routes, delivery.retry)
     detail = {
         "key": key,
         "template": template,
@@ -132,7 +133,7 @@ def send_message(
 
     on_stale(record)
     if channel is None and spec.role == "enterprise":
-        send_message(complaint_id, "undeliverable", svc, outbox, key=f"undeliverable:{key}", extra=_failed(template))
+        send_message(complaint_id, "undeliverable", svc, delivery, key=f"undeliverable:{key}", extra=_failed(template))
     return Sent(delivered=channel is not None, link_id=link_id)
 
 

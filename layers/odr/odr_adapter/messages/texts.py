@@ -18,7 +18,7 @@ from odr_adapter.clock import local
 from odr_adapter.models.case import Case
 from odr_adapter.models.deadlines import PHASE_NAMES
 from odr_adapter.models.directory import District
-from odr_adapter.people.links import LinkPhase, Role
+from odr_adapter.models.links import LinkPhase, Role
 
 Template = Literal[
     "dispatched",

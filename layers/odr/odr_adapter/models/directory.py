@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -77,3 +78,38 @@ class District(BaseModel):
     def by_registered_name(self, name: str) -> Enterprise | None:
         key = normalise_name(name)
         return next((e for e in self.enterprises if normalise_name(e.name) == key), None)
+
+
+ChangeKind = Literal["added", "changed", "delisted", "removed"]
+
+
+Kind = Literal["STATION", "ENTERPRISE"]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    key: str
+    name: str
+    fields: tuple[FieldChange, ...] = ()
+    row: dict[str, Any] | None = None  # the stored form to write; None for a removal
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an accepted file changes in the directory table; unchanged rows are not written."""
+
+    kind: Kind
+    changes: list[Change]
+    unchanged: int
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: ChangeKind) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)

@@ -13,13 +13,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from odr_adapter.models.case import MAX_SEND_BACKS, Case, Feedback, InvalidAction, PendingWait, transition
-from odr_adapter.models.deadlines import compute_deadline
+from odr_adapter.models.links import ActionName
 from odr_adapter.ports import Services, TokenGone
+from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.screening import RefusalReason
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load, timer_seconds
-
-ActionName = Literal["accept", "decline", "report", "approve", "send_back", "confirm_screening"]
 
 
 class DeadlinePassed(InvalidAction):

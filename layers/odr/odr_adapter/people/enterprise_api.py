@@ -6,19 +6,16 @@ its enterprise's cases: any other case answers as if it did not exist.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from odr_adapter.messages.sending import Outbox
+from odr_adapter.messages.sending import Delivery
+from odr_adapter.models.api_keys import KEY_PREFIX, api_key_hash
 from odr_adapter.models.case import Case
-from odr_adapter.people.actions import ActionName
+from odr_adapter.models.links import ActionName
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.people.views import case_view
-from odr_adapter.ports import Services
-
-KEY_PREFIX = "odr_"
+from odr_adapter.ports import ApiKeyRepository, EnterpriseIndex, Services
 
 
 class Unauthorised(Exception):
@@ -27,22 +24,6 @@ class Unauthorised(Exception):
 
 class CaseNotFound(Exception):
     """No such case for this enterprise (whether it exists for another is not said)."""
-
-
-class ApiKeyRepository(Protocol):
-    def enterprise_for(self, key_hash: str) -> str | None: ...
-
-
-class EnterpriseIndex(Protocol):
-    def for_enterprise(self, uscc: str) -> list[Case]: ...
-
-
-def new_api_key() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def api_key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def authenticate(authorization: str | None, keys: ApiKeyRepository) -> str:
@@ -70,10 +51,10 @@ def open_cases(uscc: str, index: EnterpriseIndex, now: datetime) -> list[dict[st
 
 
 def enterprise_act(
-    uscc: str, complaint_id: str, action: ActionName, payload: dict[str, Any], svc: Services, outbox: Outbox
+    uscc: str, complaint_id: str, action: ActionName, payload: dict[str, Any], svc: Services, delivery: Delivery
 ) -> Outcome:
     own_case(complaint_id, uscc, svc)
-    return act(complaint_id, action, f"enterprise:{uscc}", payload, "api", svc, outbox)
+    return act(complaint_id, action, f"enterprise:{uscc}", payload, "api", svc, delivery)
 
 
 def api_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]]:

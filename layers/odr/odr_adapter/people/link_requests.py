@@ -14,10 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from odr_adapter.clock import local
-from odr_adapter.messages.sending import Outbox
+from odr_adapter.messages.sending import Delivery
 from odr_adapter.models.case import Case
-from odr_adapter.people.actions import ActionName, ResultReport, Review, ScreeningConfirmation
-from odr_adapter.people.links import ActionLink, find, link_url, recipient_of
+from odr_adapter.models.links import ActionLink, ActionName
+from odr_adapter.people.actions import ResultReport, Review, ScreeningConfirmation
+from odr_adapter.people.links import find, link_url, recipient_of
 from odr_adapter.people.pages import ACTION_NAMES, OUTCOME_NAMES, STATUS_NAMES, Page, action_page, notice
 from odr_adapter.people.submissions import Outcome, act, note
 from odr_adapter.ports import Services
@@ -32,8 +33,8 @@ _FIELD_NAMES = {
 }
 
 
-def open_link(link_id: str, svc: Services, outbox: Outbox) -> Page:
-    link, case = _resolve(link_id, svc, outbox)
+def open_link(link_id: str, svc: Services, delivery: Delivery) -> Page:
+    link, case = _resolve(link_id, svc, delivery)
     if link is None or case is None:
         return _unknown()
     now = svc.clock.now()
@@ -48,8 +49,8 @@ def open_link(link_id: str, svc: Services, outbox: Outbox) -> Page:
     return action_page(case, link, svc.directory.district(), now)
 
 
-def submit_link(link_id: str, form: dict[str, str], svc: Services, outbox: Outbox) -> Page:
-    link, case = _resolve(link_id, svc, outbox)
+def submit_link(link_id: str, form: dict[str, str], svc: Services, delivery: Delivery) -> Page:
+    link, case = _resolve(link_id, svc, delivery)
     if link is None or case is None:
         return _unknown()
     chosen = next((a for a in link.actions if a == form.get("action")), None)
@@ -64,15 +65,15 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, outbox: Outbo
     payload, errors = _payload(chosen, form)
     if errors:
         return action_page(case, link, svc.directory.district(), now, errors=errors, values=form, status=400)
-    if not outbox.links.claim(link.key, chosen, now):
-        return _claimed_before(link, case, chosen, actor, svc, outbox)
+    if not delivery.links.claim(link.key, chosen, now):
+        return _claimed_before(link, case, chosen, actor, svc, delivery)
     try:
-        outcome = act(case.complaint_id, chosen, actor, payload, "link", svc, outbox)
+        outcome = act(case.complaint_id, chosen, actor, payload, "link", svc, delivery)
     except Exception:
-        outbox.links.release(link.key, chosen)  # nothing happened: the person may submit again
+        delivery.links.release(link.key, chosen)  # nothing happened: the person may submit again
         raise
     if outcome.status == "not_ready":
-        outbox.links.release(link.key, chosen)
+        delivery.links.release(link.key, chosen)
         return notice(
             503,
             "请稍候",
@@ -81,12 +82,12 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, outbox: Outbo
             case=case,
             retry_after=RETRY_AFTER_SECONDS,
         )
-    outbox.links.settle(link.key, outcome.status)
-    return _answer(chosen, outcome, outbox)
+    delivery.links.settle(link.key, outcome.status)
+    return _answer(chosen, outcome, delivery)
 
 
-def _resolve(link_id: str, svc: Services, outbox: Outbox) -> tuple[ActionLink | None, Case | None]:
-    link = find(link_id, outbox.links)
+def _resolve(link_id: str, svc: Services, delivery: Delivery) -> tuple[ActionLink | None, Case | None]:
+    link = find(link_id, delivery.links)
     if link is None:
         return None, None
     case = svc.cases.get(link.complaint_id)
@@ -154,9 +155,9 @@ def _explain(name: str, kind: str) -> str:
 
 
 def _claimed_before(
-    link: ActionLink, case: Case, action: ActionName, actor: str, svc: Services, outbox: Outbox
+    link: ActionLink, case: Case, action: ActionName, actor: str, svc: Services, delivery: Delivery
 ) -> Page:
-    used = outbox.links.get(link.key) or link
+    used = delivery.links.get(link.key) or link
     if used.used_action == action and used.result in ("too_late", "refused"):
         return _expired(case, status=409) if used.result == "too_late" else _refused(action, case)
     if used.used_action == action:
@@ -168,7 +169,7 @@ def _claimed_before(
     return notice(409, "链接已使用", f"此链接已用于“{done}”,不能再用于其他操作。", tone="error", case=case)
 
 
-def _answer(action: ActionName, outcome: Outcome, outbox: Outbox) -> Page:
+def _answer(action: ActionName, outcome: Outcome, delivery: Delivery) -> Page:
     case = outcome.case
     if outcome.status == "too_late":
         return _expired(case, status=409)
@@ -183,7 +184,7 @@ def _answer(action: ActionName, outcome: Outcome, outbox: Outbox) -> Page:
         "send_back": "已退回企业重新处理,企业将收到通知。",
         "confirm_screening": "审查结论已提交,案件将按结论分派或处理。",
     }[action]
-    next_url = link_url(outbox.base_url, outcome.next_link_id) if outcome.next_link_id else None
+    next_url = link_url(delivery.base_url, outcome.next_link_id) if outcome.next_link_id else None
     return notice(200, title, done, tone="ok", case=case, next_url=next_url)
 
 

@@ -8,61 +8,15 @@ scanners open links, so the action happens on the form's POST.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime
-from typing import Literal, Protocol
-
-from pydantic import BaseModel
 
 from odr_adapter.models.case import Case
-from odr_adapter.people.actions import ActionName
+from odr_adapter.models.links import PHASE_ACTIONS, PHASE_ROLE, ActionLink, LinkPhase, Role, link_key
+from odr_adapter.ports import LinkRepository
 
-LinkPhase = Literal["screening", "acceptance", "resolution", "review"]
-Role = Literal["enterprise", "station"]
-PHASE_ACTIONS: dict[LinkPhase, tuple[ActionName, ...]] = {
-    "acceptance": ("accept", "decline"),
-    "resolution": ("report",),
-    "review": ("approve", "send_back"),
-    "screening": ("confirm_screening",),
-}
-PHASE_ROLE: dict[LinkPhase, Role] = {
-    "screening": "station",
-    "acceptance": "enterprise",
-    "resolution": "enterprise",
-    "review": "station",
-}
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
-class ActionLink(BaseModel):
-    key: str  # SHA-256 of the link id: the id itself is only in the message
-    complaint_id: str
-    phase: LinkPhase
-    actions: list[ActionName]
-    role: Role
-    recipient: str  # the enterprise's USCC or the station's code
-    expires_at: datetime
-    created_at: datetime
-    used_at: datetime | None = None
-    used_action: ActionName | None = None
-    result: str | None = None  # what the use led to: done, repeated, too_late, refused
-
-    def expired(self, now: datetime) -> bool:
-        return now >= self.expires_at
-
-
-class LinkRepository(Protocol):
-    def put(self, link: ActionLink) -> None: ...
-    def get(self, key: str) -> ActionLink | None: ...
-    def claim(self, key: str, action: ActionName, at: datetime) -> bool: ...
-    def release(self, key: str, action: ActionName) -> None: ...
-    def settle(self, key: str, result: str) -> None: ...
-
-
-def link_key(link_id: str) -> str:
-    return hashlib.sha256(link_id.encode()).hexdigest()
 
 
 def recipient_of(case: Case, role: Role) -> str | None:

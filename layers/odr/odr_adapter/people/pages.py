@@ -17,8 +17,7 @@ from odr_adapter.messages.texts import CATEGORY_NAMES, deadline_text
 from odr_adapter.models.case import MAX_SEND_BACKS, Case
 from odr_adapter.models.deadlines import PHASE_NAMES
 from odr_adapter.models.directory import District
-from odr_adapter.people.actions import ActionName
-from odr_adapter.people.links import ActionLink
+from odr_adapter.models.links import ActionLink, ActionName
 from odr_adapter.rules.screening import REFUSAL_NAMES
 
 SECURITY_HEADERS = {

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from odr_adapter.messages.sending import Outbox, Sent, send_message
+from odr_adapter.messages.sending import Delivery, Sent, send_message
 from odr_adapter.messages.texts import Template
 from odr_adapter.models.case import Case, transition
-from odr_adapter.people.links import LinkPhase
+from odr_adapter.models.links import LinkPhase
 from odr_adapter.ports import Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load
@@ -25,10 +25,10 @@ class DueIndex(Protocol):
     def reminders_due(self, now: datetime, lookahead: timedelta) -> list[Case]: ...
 
 
-def send_reminders(svc: Services, index: DueIndex, outbox: Outbox) -> dict[str, int]:
+def send_reminders(svc: Services, index: DueIndex, delivery: Delivery) -> dict[str, int]:
     now = svc.clock.now()
     candidates = index.reminders_due(now, LOOKAHEAD)
-    sent = [remind(c.complaint_id, svc, outbox) for c in candidates if _due_now(c, now)]
+    sent = [remind(c.complaint_id, svc, delivery) for c in candidates if _due_now(c, now)]
     delivered = sum(1 for s in sent if s is not None and s.delivered)
     return {
         "candidates": len(candidates),
@@ -43,7 +43,7 @@ def _due_now(case: Case, now: datetime) -> bool:
     return deadline is not None and deadline.remind_at <= now < deadline.due_at and case.pending_reminder is not None
 
 
-def remind(complaint_id: str, svc: Services, outbox: Outbox) -> Sent | None:
+def remind(complaint_id: str, svc: Services, delivery: Delivery) -> Sent | None:
     """Claim the case's due reminder, then send it; None when another sweep claimed it first."""
 
     def claim() -> str | None:
@@ -67,4 +67,4 @@ def remind(complaint_id: str, svc: Services, outbox: Outbox) -> Sent | None:
         return None
     phase: LinkPhase = key.split(":", 1)[0]  # type: ignore[assignment]
     template: Template = "review_reminder" if phase == "review" else "reminder"
-    return send_message(complaint_id, template, svc, outbox, link_phase=phase, key=f"reminder:{key}")
+    return send_message(complaint_id, template, svc, delivery, link_phase=phase, key=f"reminder:{key}")

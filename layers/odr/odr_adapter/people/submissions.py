@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from odr_adapter.messages.sending import Outbox, send_message
+from odr_adapter.messages.sending import Delivery, send_message
 from odr_adapter.models.case import Case, InvalidAction, transition
-from odr_adapter.people.actions import ActionName, DeadlinePassed, NotYetWaiting, perform
+from odr_adapter.models.links import ActionName
+from odr_adapter.people.actions import DeadlinePassed, NotYetWaiting, perform
 from odr_adapter.ports import Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load
@@ -57,7 +58,7 @@ def act(
     payload: dict[str, Any],
     via: Via,
     svc: Services,
-    outbox: Outbox,
+    delivery: Delivery,
 ) -> Outcome:
     before = load(complaint_id, svc)
     if already_done(before, action):
@@ -79,7 +80,7 @@ def act(
         return Outcome("repeated", note(complaint_id, "action_repeated", actor, {"action": action, "via": via}, svc))
     next_link = None
     if action == "accept":
-        next_link = send_message(complaint_id, "accepted", svc, outbox).link_id
+        next_link = send_message(complaint_id, "accepted", svc, delivery).link_id
     return Outcome("done", updated, next_link_id=next_link)
 
 

@@ -14,10 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from odr_adapter.clock import local
-from odr_adapter.models.deadlines import PHASE_NAMES, Deadline, DeadlinePolicies, Phase, compute_deadline
+from odr_adapter.models.deadlines import PHASE_NAMES, Deadline, DeadlinePolicies, Phase
 from odr_adapter.models.directory import CLASS_NAMES, District
 from odr_adapter.models.record import Complaint, RecordInvalid, parse_record
 from odr_adapter.pii import masked_consumer
+from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.routing import Route, route
 from odr_adapter.rules.screening import RULES, Screening, screen
 

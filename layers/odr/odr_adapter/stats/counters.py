@@ -15,30 +15,23 @@ counter means: docs/statistics.md.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
-
-from pydantic import ValidationError
+from typing import NamedTuple
 
 from odr_adapter.clock import local
 from odr_adapter.models.case import OPEN_STATUSES, Case, HistoryEvent
+from odr_adapter.models.counters import ALL, LIFETIME, CaseChange, CounterItem, CounterKey, Deltas, Marker, Values
+from odr_adapter.ports import CounterSink
 
-ALL = "ALL"
-LIFETIME = "T"
 MARKER_DAYS = 7  # markers outlive any redelivery: stream records are kept 24 hours
 ODR_OUTCOMES = ("settled", "not_settled")
 OUTCOMES = ("settled", "not_settled", "returned", "withdrawn", "rejected")
 STATUSES = (*OPEN_STATUSES, "closed")
 CYCLE_EDGES = (1, 2, 3, 5, 7, 10, 15)  # days: the cycle-time distribution's bucket edges
-
-CounterKey = tuple[str, str]  # (scope, bucket)
-Values = dict[str, Decimal]
-Deltas = dict[CounterKey, Values]
 
 
 def cycle_bucket(days: Decimal) -> str:
@@ -166,62 +159,6 @@ def change_deltas(old: Case | None, new: Case | None) -> Deltas:
     return out
 
 
-class CaseItemInvalid(ValueError):
-    """A case item the counters cannot read; says which fields, never their values (they may be personal)."""
-
-
-def case_from_item(item: Mapping[str, Any]) -> Case | None:
-    """The case in a stored case item (plain values, as a stream image holds them); None for other items."""
-    if not str(item.get("pk", "")).startswith("CASE#") or item.get("sk") != "CASE":
-        return None
-    doc = {k: v for k, v in item.items() if k in Case.model_fields}  # not the index attributes
-    try:
-        record = doc.get("record")
-        doc["record"] = json.loads(record) if isinstance(record, str) else record or {}
-        return Case.model_validate(doc)
-    except (ValueError, ValidationError) as exc:
-        problems = (
-            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors(include_input=False))
-            if isinstance(exc, ValidationError)
-            else "record is not JSON"
-        )
-        raise CaseItemInvalid(
-            f"{item['pk']} version {item.get('version')} is not a readable case: {problems}"
-        ) from None
-
-
-@dataclass(frozen=True)
-class Marker:
-    """Says that one version of one case was counted; it may exist only once."""
-
-    complaint_id: str
-    version: int
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class CaseChange:
-    complaint_id: str
-    version: int
-    old: Case | None
-    new: Case
-
-    @classmethod
-    def from_items(cls, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> CaseChange | None:
-        """A change of a case item (INSERT or MODIFY); None for other items and for deletions, which do
-        not rewrite statistics (purging old cases must not change the figures of past periods)."""
-        after = case_from_item(new) if new else None
-        if after is None:
-            return None
-        return cls(after.complaint_id, after.version, case_from_item(old) if old else None, after)
-
-
-class CounterSink(Protocol):
-    def apply(self, marker: Marker, deltas: Deltas) -> bool:
-        """Add ``deltas`` unless ``marker`` exists, atomically with writing it; False when it existed."""
-        ...
-
-
 @dataclass
 class CountResult:
     applied: int = 0
@@ -242,17 +179,6 @@ def count_changes(changes: Iterable[CaseChange], sink: CounterSink, now: datetim
         else:
             result.duplicates += 1
     return result
-
-
-class CounterItem(NamedTuple):
-    bucket: str
-    values: Values
-
-
-class CounterReader(Protocol):
-    def read(self, scope: str, first: str, last: str) -> list[CounterItem]:
-        """The scope's counter items with ``first <= bucket <= last``, in bucket order."""
-        ...
 
 
 @dataclass

@@ -19,20 +19,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from odr_adapter.models.case import Case
+from odr_adapter.models.counters import ALL, LIFETIME, CounterItem, Values
 from odr_adapter.models.directory import CLASS_NAMES
-from odr_adapter.stats.counters import (
-    ALL,
-    CYCLE_BUCKETS,
-    LIFETIME,
-    OUTCOMES,
-    STATUSES,
-    CounterItem,
-    CounterReader,
-    Values,
-    day_of,
-    differences,
-    recount,
-)
+from odr_adapter.ports import CounterReader
+from odr_adapter.stats.counters import CYCLE_BUCKETS, OUTCOMES, STATUSES, day_of, differences, recount
 
 DAILY_LIMIT = 62  # days: up to this a report reads day items and its trend is daily, beyond it monthly
 MAX_DAYS = 3660

@@ -9,9 +9,10 @@ from typing import Any, Literal
 
 from odr_adapter.clock import local
 from odr_adapter.models.case import Case, CaseWithdrawn, Decision, EnterpriseRef, InvalidAction, PendingWait, transition
-from odr_adapter.models.deadlines import Deadline, Phase, compute_deadline
+from odr_adapter.models.deadlines import Deadline, Phase
 from odr_adapter.models.record import Complaint
 from odr_adapter.ports import Services
+from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.decisions import DISPATCH_PHASES, Decisions, decide
 from odr_adapter.rules.routing import route
 from odr_adapter.rules.screening import Screening

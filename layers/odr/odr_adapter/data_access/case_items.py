@@ -1,0 +1,78 @@
+"""The case item codec: a case as DynamoDB stores it (and as a stream image shows it), both ways.
+
+Keys: ``pk=CASE#<id>``, ``sk=CASE``; beside the case document, the sparse index attributes derived from it.
+The 12315 record is kept byte-for-byte as a JSON string: DynamoDB would turn its integers into decimals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from odr_adapter.clock import iso_z
+from odr_adapter.models.case import Case
+from odr_adapter.models.counters import CaseChange
+
+OPEN_DUE = "OPEN"
+
+
+class CaseItemInvalid(ValueError):
+    """A case item that cannot be read; says which fields, never their values (they may be personal)."""
+
+
+def case_item(case: Case) -> dict[str, Any]:
+    """The stored form (plain values): the case document plus the index attributes derived from it."""
+    doc = case.model_dump(mode="json", exclude_none=True)
+    doc["record"] = json.dumps(case.record, ensure_ascii=False)
+    due = case.next_due_at
+    remind = case.next_remind_at
+    extra = {
+        "pk": f"CASE#{case.complaint_id}",
+        "sk": "CASE",
+        "due_pk": OPEN_DUE if due else None,
+        "due_at": iso_z(due) if due else None,
+        "remind_at": iso_z(remind) if remind else None,
+        "station_pk": f"STATION#{case.station_code}" if case.station_code else None,
+        "enterprise_pk": f"ENT#{case.enterprise.uscc}" if case.enterprise else None,
+        "reg_sk": f"{iso_z(case.registered_at)}#{case.complaint_id}",
+    }
+    return {k: v for k, v in {**doc, **extra}.items() if v is not None}
+
+
+def is_case_item(item: Mapping[str, Any]) -> bool:
+    return str(item.get("pk", "")).startswith("CASE#") and item.get("sk") == "CASE"
+
+
+def case_of(item: Mapping[str, Any]) -> Case:
+    """The case in a stored case item (plain values); raises CaseItemInvalid naming the fields at fault."""
+    doc = {k: v for k, v in item.items() if k in Case.model_fields}  # not the index attributes
+    try:
+        record = doc.get("record")
+        doc["record"] = json.loads(record) if isinstance(record, str) else record or {}
+        return Case.model_validate(doc)
+    except (ValueError, ValidationError) as exc:
+        problems = (
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors(include_input=False))
+            if isinstance(exc, ValidationError)
+            else "record is not JSON"
+        )
+        raise CaseItemInvalid(
+            f"{item.get('pk')} version {item.get('version')} is not a readable case: {problems}"
+        ) from None
+
+
+def case_from_item(item: Mapping[str, Any]) -> Case | None:
+    """The case in an item of the case table; None for the table's other items (links, feed state, ...)."""
+    return case_of(item) if is_case_item(item) else None
+
+
+def case_change(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> CaseChange | None:
+    """A change of a case item (INSERT or MODIFY) from a stream record's images; None for other items and
+    for deletions, which do not rewrite statistics (purging old cases must not change past figures)."""
+    after = case_from_item(new) if new else None
+    if after is None:
+        return None
+    return CaseChange(after.complaint_id, after.version, case_from_item(old) if old else None, after)
