@@ -17,8 +17,7 @@ from odr_adapter.data_access.case_items import case_change
 from odr_adapter.models.counters import CaseChange
 from odr_adapter.observability import Observed
 from odr_adapter.settings import CountersSettings
-from odr_adapter.stats.counters import STATUSES, count_changes
-from odr_adapter.stats.figures import lifetime
+from odr_adapter.stats.counting import count_batch
 from odr_adapter.wiring import stats_store
 
 obs = Observed(CountersSettings)
@@ -36,11 +35,8 @@ def _changes(event: DynamoDBStreamEvent) -> Iterator[CaseChange]:
 
 @obs.handler(None, emits_metrics=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    store = stats_store(obs.settings)
-    result = count_changes(_changes(DynamoDBStreamEvent(event)), store, Clock().now())
-    if result.applied:
-        now = lifetime(store)
-        for status in STATUSES:
-            obs.measure("CasesInStatus", now.count(f"status_{status}"), status=status)
+    result, in_status = count_batch(_changes(DynamoDBStreamEvent(event)), stats_store(obs.settings), Clock().now())
+    for status, count in in_status.items():
+        obs.measure("CasesInStatus", count, status=status)
     obs.logger.info("counted", extra=asdict(result))
     return asdict(result)

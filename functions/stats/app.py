@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.observability import BY_REQUEST, Observed
 from odr_adapter.settings import StatsApiSettings
-from odr_adapter.stats.figures import Period, PeriodInvalid, build_report
+from odr_adapter.stats.figures import Period, PeriodInvalid, district_report
 from odr_adapter.wiring import directory, stats_store
 
 obs = Observed(StatsApiSettings)
@@ -18,8 +18,7 @@ app = APIGatewayRestResolver()
 def summary() -> dict[str, Any]:
     event = app.current_event
     period = Period.parse(event.get_query_string_value("from"), event.get_query_string_value("to"))
-    stations = {s.code: s.name for s in directory(obs.settings).district().stations}
-    return build_report(stats_store(obs.settings), period, stations).as_dict()
+    return district_report(stats_store(obs.settings), period, directory(obs.settings)).as_dict()
 
 
 @app.exception_handler(PeriodInvalid)

@@ -72,6 +72,7 @@ def stats_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[StatsAws]:
             for name in ("POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"):
                 if name in variables:
                     monkeypatch.setenv(name, variables[name])
+        monkeypatch.setenv("DISTRICT_CODE", str(template["Parameters"]["DistrictCode"]["Default"]))
         prefix = f"stats-{uuid.uuid4().hex[:10]}"
         db = boto3.client("dynamodb", region_name=REGION)
         names = {}

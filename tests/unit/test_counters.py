@@ -25,8 +25,7 @@ from odr_adapter.stats.counters import (
     differences,
     recount,
 )
-from odr_adapter.stats.figures import Period, build_report
-from odr_adapter.stats.summary import summarise
+from odr_adapter.stats.figures import Period, build_report, summarise
 
 SH = timedelta(hours=8)  # Asia/Shanghai has no DST
 WEEK_START = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai

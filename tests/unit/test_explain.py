@@ -11,7 +11,8 @@ from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy
 from odr_adapter.models.directory import District
 from odr_adapter.pii import masked_raw
 from odr_adapter.rules.calendars import compute_deadline
-from odr_adapter.rules.decisions import as_text, decide, explain
+from odr_adapter.rules.decisions import decide
+from odr_cli.explain import as_text, explain
 
 from .conftest import EXAMPLES, load_example, with_changes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from odr_adapter.stats.summary import summarise
+from odr_adapter.stats.figures import summarise
 
 from .test_counters import A_ENT, Life, day, known_week
 

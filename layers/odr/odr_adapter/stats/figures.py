@@ -21,7 +21,7 @@ from typing import Any
 from odr_adapter.models.case import Case
 from odr_adapter.models.counters import ALL, LIFETIME, CounterItem, Values
 from odr_adapter.models.directory import CLASS_NAMES
-from odr_adapter.ports import CounterReader
+from odr_adapter.ports import CounterReader, DistrictSource
 from odr_adapter.stats.counters import CYCLE_BUCKETS, OUTCOMES, STATUSES, day_of, differences, recount
 
 DAILY_LIMIT = 62  # days: up to this a report reads day items and its trend is daily, beyond it monthly
@@ -304,3 +304,15 @@ def build_report(reader: CounterReader, period: Period, stations: Mapping[str, s
         now=lifetime(reader),
         station_names=dict(stations or {}),
     )
+
+
+def district_report(reader: CounterReader, period: Period, directory: DistrictSource) -> Report:
+    """The report of ``period`` with a table per station of the district (as GET /stats/summary gives it)."""
+    return build_report(reader, period, {s.code: s.name for s in directory.district().stations})
+
+
+def summarise(cases: Iterable[Case]) -> Summary:
+    """The all-time figures of ``cases``, whatever days they fall on."""
+    book = recount(cases)
+    everything = lifetime(book)
+    return Summary(by_class={k: lifetime(book, f"CLASS#{k}") for k in CLASS_NAMES}, total=everything, now=everything)
