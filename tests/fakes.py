@@ -593,7 +593,7 @@ class World:
             directory=self.directory,
             email=self.email,
             sms=self.sms,
-            reports=self.reports,
+            outcomes_to_12315=self.reports,
             quarantine=self.quarantine,
             clock=self.clock,
         )

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from odr_adapter.models.directory import District
-from odr_cli.directory_import import ImportInvalid, ImportProblem, Row, Table, parse_enterprises, parse_stations
+from odr_cli.directory_import import parse_enterprises, parse_stations
+from odr_cli.import_rows import ImportInvalid, ImportProblem, Row, Table
 
 STATIONS_FILE = "stations.csv"
 DIRECTORY_FILE = "odr-directory.csv"

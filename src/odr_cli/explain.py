@@ -13,10 +13,10 @@ from odr_adapter.clock import local
 from odr_adapter.models.deadlines import PHASE_NAMES, Deadline, DeadlinePolicies, Phase
 from odr_adapter.models.directory import CLASS_NAMES, District
 from odr_adapter.models.record import Complaint, RecordInvalid, parse_record
-from odr_adapter.pii import masked_consumer
 from odr_adapter.rules.decisions import Decisions, decide
 from odr_adapter.rules.routing import Route
 from odr_adapter.rules.screening import RULES
+from odr_cli.pii import masked_consumer
 
 Outcome = Literal["quarantined", "withdrawn", "rejected", "regular", "odr"]
 

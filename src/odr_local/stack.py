@@ -31,8 +31,8 @@ from odr_cli.district_files import read_district
 
 from . import in_process, invoker, moto_patches
 from .deploy import Deployer, Deployment
+from .event_sources import ApiGateway, QueuePump, StreamPump, schedule
 from .kernel import Kernel
-from .services import ApiGateway, QueuePump, StreamPump, schedule
 from .simulator import Simulator
 from .sms_gateway import SmsGatewaySimulator
 from .template import ROOT

@@ -8,7 +8,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 from odr_adapter.clock import local
-from odr_adapter.models.case import Case
 from odr_local.inbox import Inbox, open_link
 from odr_local.stack import REGION, SES_REGION, LocalStack
 
@@ -74,16 +73,6 @@ def publish(stack: LocalStack, complaint_id: str, **changes: Any) -> None:
     at = local(stack.now() - timedelta(minutes=5)).isoformat()
     raw.update(complaint_id=complaint_id, registered_at=at, updated_at=at, **changes)
     stack.simulator.publish(raw)
-
-
-def wait_for(stack: LocalStack, complaint_id: str, condition: Callable[[Case], bool], seconds: float = 60) -> Case:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        case = stack.cases.get(complaint_id)
-        if case is not None and condition(case):
-            return case
-        time.sleep(0.2)
-    raise AssertionError(f"{complaint_id} never got there: {stack.cases.get(complaint_id)}")
 
 
 def link_in_messages(

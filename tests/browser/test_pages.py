@@ -10,8 +10,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
 from odr_local.stack import LocalStack
+from tests.waiting import wait_for_case
 
-from .conftest import link_in_messages, publish, screenshot, wait_for
+from .conftest import link_in_messages, publish, screenshot
 
 SPECIALIST_MOBILE = "13900000201"  # 金枫云购's ODR specialist (SMS first)
 STATION_EMAIL = "zhujing.station@example.com"  # 朱泾所's responsible person (e-mail first)
@@ -33,7 +34,7 @@ def press(driver: webdriver.Chrome, button_id: str) -> None:
 def test_accept_report_and_close_in_the_browser(stack: LocalStack, browser: webdriver.Chrome) -> None:
     cid = "BR-HAPPY-00000000001"
     publish(stack, cid)
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
     browser.get(link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "acceptance"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "受理投诉"
     assert text(browser, "#consumer-phone") == "13761234567"
@@ -41,7 +42,7 @@ def test_accept_report_and_close_in_the_browser(stack: LocalStack, browser: webd
     screenshot(browser, "1-accept")
     press(browser, "accept")
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
 
     press(browser, "next")  # the page offers the result link the SMS also carries
     assert browser.find_element(By.TAG_NAME, "h1").text == "反馈处理结果"
@@ -51,7 +52,7 @@ def test_accept_report_and_close_in_the_browser(stack: LocalStack, browser: webd
     screenshot(browser, "2-report")
     press(browser, "report")
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "review")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "review")
 
     browser.get(link_in_messages(stack, cid, STATION_EMAIL, None, "review"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "审核办结"
@@ -64,7 +65,7 @@ def test_accept_report_and_close_in_the_browser(stack: LocalStack, browser: webd
     press(browser, "approve")
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"
 
-    closed = wait_for(stack, cid, lambda c: c.status == "closed")
+    closed = wait_for_case(stack, cid, lambda c: c.status == "closed")
     assert (closed.outcome, closed.recovered_amount) == ("settled", Decimal("199.00"))
     assert [h.actor for h in closed.history if h.event == "approved"] == ["station:JS-ZJ"]
     WebDriverWait(stack.simulator, 30).until(lambda sim: any(r["complaint_id"] == cid for r in sim.result_log))
@@ -76,10 +77,10 @@ def test_bad_input_is_explained_and_kept_then_the_station_sends_back(
 ) -> None:
     cid = "BR-SENDBACK-00000001"
     publish(stack, cid)
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
     browser.get(link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "acceptance"))
     press(browser, "accept")
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
     browser.get(link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "resolution"))
 
     browser.find_element(By.ID, "settled-no").click()
@@ -92,7 +93,7 @@ def test_bad_input_is_explained_and_kept_then_the_station_sends_back(
     browser.find_element(By.ID, "not_settled_reason").send_keys("消费者要求三倍赔偿")
     press(browser, "report")
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "review")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "review")
 
     browser.get(link_in_messages(stack, cid, STATION_EMAIL, None, "review"))
     assert text(browser, "#feedback-result") == "和解不成"
@@ -103,7 +104,7 @@ def test_bad_input_is_explained_and_kept_then_the_station_sends_back(
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"
 
     # The enterprise is told, with a new link for the rework, and sees the station's comment.
-    wait_for(stack, cid, lambda c: c.send_backs == 1 and c.pending is not None and c.pending.phase == "resolution")
+    wait_for_case(stack, cid, lambda c: c.send_backs == 1 and c.pending is not None and c.pending.phase == "resolution")
     browser.get(link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "resolution"))
     assert "请再次联系消费者协商" in text(browser, "#sent-back")
     screenshot(browser, "5-rework")
@@ -114,7 +115,7 @@ def test_a_used_link_shows_what_was_done_and_a_forged_one_says_it_is_invalid(
 ) -> None:
     cid = "BR-USED-000000000001"
     publish(stack, cid)
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
     url = link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "acceptance")
     browser.get(url)
     press(browser, "accept")
@@ -129,7 +130,7 @@ def test_a_used_link_shows_what_was_done_and_a_forged_one_says_it_is_invalid(
 def test_pages_fit_a_phone_screen(stack: LocalStack, browser: webdriver.Chrome) -> None:
     cid = "BR-MOBILE-0000000001"
     publish(stack, cid)
-    wait_for(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
+    wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "acceptance")
     browser.get(link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "acceptance"))
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     button = browser.find_element(By.ID, "accept")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,22 +40,6 @@ def seed_case(stack: LocalStack, raw: dict[str, Any]) -> Case:
         stack.now(),
     )
     return stack.cases.save(case, event)
-
-
-def wait_for_case(stack: LocalStack, complaint_id: str, condition: Callable[[Case], bool]) -> Case:
-    """Let the stack run (in virtual time, event by event) until the case meets ``condition``."""
-    seen: list[Case] = []
-
-    def reached() -> bool:
-        case = stack.cases.get(complaint_id)
-        if case is not None and condition(case):
-            seen.append(case)
-            return True
-        return False
-
-    if not stack.wait_for(reached):
-        raise AssertionError(f"{complaint_id} never got there: {stack.cases.get(complaint_id)}")
-    return seen[-1]
 
 
 def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from odr_adapter.people.actions import perform
 from odr_adapter.settings import MessagingSettings
 from odr_adapter.wiring import services
 from odr_local.stack import LocalStack
+from tests.waiting import wait_for_case
 
 from .conftest import Invoker
-from .helpers import record, sqs_event, wait_for_case
+from .helpers import record, sqs_event
 
 
 def _waiting(phase: str) -> Callable[[Case], bool]:

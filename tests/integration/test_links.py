@@ -15,8 +15,9 @@ from odr_adapter.models.case import Case
 from odr_adapter.models.links import ActionLink, link_key
 from odr_local.inbox import Inbox, Seen, open_link, submit
 from odr_local.stack import REGION, SES_REGION, LocalStack
+from tests.waiting import wait_for_case
 
-from .helpers import record, seed_case, wait_for_case
+from .helpers import record, seed_case
 
 JINFENG = "91310116MA1JK7Q26H"  # class A, SMS first (13900000201)
 JINFENG_MOBILE = "13900000201"

@@ -14,9 +14,9 @@ import requests
 from odr_adapter.data_access.api_keys import ApiKeyStore
 from odr_adapter.models.api_keys import api_key_hash
 from odr_local.stack import LocalStack
+from tests.waiting import wait_for_case
 
 from .conftest import Invoker
-from .helpers import wait_for_case
 from .test_links import JINFENG, SHANYANG, start_case
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,20 +17,21 @@ from odr_adapter.rules.calendars import compute_deadline
 from odr_cli.directory_import import (
     DIRECTORY_COLUMNS,
     STATION_COLUMNS,
-    ImportInvalid,
-    Table,
     describe_plan,
-    describe_policies,
-    diff_policies,
     parse_enterprises,
-    parse_holiday_table,
-    parse_policies,
     parse_stations,
     plan_directory,
     plan_stations,
-    with_holiday_table,
 )
 from odr_cli.district_files import read_district, read_table
+from odr_cli.import_rows import ImportInvalid, Table
+from odr_cli.policy_import import (
+    describe_policies,
+    diff_policies,
+    parse_holiday_table,
+    parse_policies,
+    with_holiday_table,
+)
 
 from .conftest import DISTRICT_DATA
 

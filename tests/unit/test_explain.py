@@ -9,10 +9,10 @@ import pytest
 
 from odr_adapter.models.deadlines import DeadlinePolicies, HolidayTable, Policy
 from odr_adapter.models.directory import District
-from odr_adapter.pii import masked_raw
 from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.decisions import decide
 from odr_cli.explain import as_text, explain
+from odr_cli.pii import masked_raw
 
 from .conftest import EXAMPLES, load_example, with_changes
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from odr_adapter.pii import (
+from odr_cli.pii import (
     PII_FIELDS,
     mask_consumer,
     mask_email,
@@ -32,7 +32,7 @@ def test_mask_name(clear: str, masked: str) -> None:
 
 
 def test_mask_name_single_character_is_hidden() -> None:
-    # Regression: odr_adapter/pii.py, mask_name): mask_name("林") == "林*", which shows the whole name; the
+    # Regression: odr_cli/pii.py, mask_name): mask_name("林") == "林*", which shows the whole name; the
     # contract allows a one-character consumer.name (minLength 1), so the mask must not keep its only char.
     assert "林" not in mask_name("林")
 
@@ -151,7 +151,7 @@ def test_property_mask_email_hides_email(value: str) -> None:
 
 
 def test_masked_raw_hides_pii_sent_with_the_wrong_type(example) -> None:
-    # Regression: odr_adapter/pii.py, mask_consumer): only str values are masked; an invalid record that sends
+    # Regression: odr_cli/pii.py, mask_consumer): only str values are masked; an invalid record that sends
     # consumer.phone as a JSON number (or a name as a list) keeps the clear value in the "safe to log" copy.
     raw = example("odr-by-uscc")
     raw["consumer"]["phone"] = 13761234567

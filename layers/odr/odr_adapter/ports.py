@@ -137,6 +137,6 @@ class Services:
     directory: DistrictSource
     email: Sender
     sms: SmsSender
-    reports: Outbound
+    outcomes_to_12315: Outbound  # the report queue: each closed case's outcome, back to the platform
     quarantine: Quarantine
     clock: Clock

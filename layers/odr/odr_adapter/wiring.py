@@ -98,7 +98,9 @@ def _services(function_name: str, s: CaseWork) -> Services:
         if isinstance(s, Messaging)
         else NotWired("e-mail", "SENDER_EMAIL, SES_REGION"),
         sms=sms_sender(s) if isinstance(s, Messaging) else NotWired("SMS", "the messaging settings"),
-        reports=Queue(s.report_queue_url) if isinstance(s, ReportQueue) else NotWired("reports", "REPORT_QUEUE_URL"),
+        outcomes_to_12315=Queue(s.report_queue_url)
+        if isinstance(s, ReportQueue)
+        else NotWired("the report queue", "REPORT_QUEUE_URL"),
         quarantine=QuarantineStore(s.cases_table),
         clock=Clock(),
     )

@@ -15,17 +15,9 @@ from pathlib import Path
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore, Snapshot
 from odr_adapter.models.directory import District, Plan
-from odr_cli.directory_import import (
-    ImportInvalid,
-    ImportProblem,
-    Table,
-    describe_plan,
-    parse_enterprises,
-    parse_stations,
-    plan_directory,
-    plan_stations,
-)
+from odr_cli.directory_import import describe_plan, parse_enterprises, parse_stations, plan_directory, plan_stations
 from odr_cli.district_files import read_table
+from odr_cli.import_rows import ImportInvalid, ImportProblem, Table
 from odr_cli.stores import NotConfigured, directory_store
 
 Planner = Callable[[Table, Snapshot, DirectoryStore], tuple[Plan | None, list[ImportProblem]]]

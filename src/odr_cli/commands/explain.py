@@ -16,9 +16,10 @@ from typing import Any
 from odr_adapter.clock import SHANGHAI
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
-from odr_cli.directory_import import ImportInvalid, parse_policies
 from odr_cli.district_files import read_district
 from odr_cli.explain import as_text, explain
+from odr_cli.import_rows import ImportInvalid
+from odr_cli.policy_import import parse_policies
 from odr_cli.stores import NotConfigured, directory_store, district_code
 
 from .directory import print_problems

@@ -17,16 +17,15 @@ import yaml
 
 from odr_adapter.data_access.directory import DirectoryChanged, DirectoryStore
 from odr_adapter.models.deadlines import DeadlinePolicies
-from odr_cli.directory_import import (
-    ImportInvalid,
-    ImportProblem,
+from odr_cli.district_files import read_table
+from odr_cli.import_rows import ImportInvalid, ImportProblem
+from odr_cli.policy_import import (
     describe_policies,
     diff_policies,
     parse_holiday_table,
     parse_policies,
     with_holiday_table,
 )
-from odr_cli.district_files import read_table
 from odr_cli.stores import NotConfigured, directory_store
 
 from .directory import print_problems

@@ -14,7 +14,7 @@ from typing import Any
 
 from odr_adapter.data_access.quarantine import RedriveFailed
 from odr_adapter.data_access.queues import Queue
-from odr_adapter.pii import masked_raw
+from odr_cli.pii import masked_raw
 from odr_cli.stores import NotConfigured, quarantine_store
 
 

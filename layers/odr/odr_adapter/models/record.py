@@ -112,7 +112,7 @@ class _Open(BaseModel):
 
 
 class Consumer(_Open):
-    """投诉人: every field is personal information (see :mod:`odr_adapter.pii`)."""
+    """投诉人: every field is personal information (operators see it masked: odr_cli.pii)."""
 
     name: str = Field(min_length=1, max_length=50, repr=False)
     phone: Phone = Field(repr=False)

@@ -250,7 +250,7 @@ def close(complaint_id: str, outcome_hint: str, svc: Services) -> dict[str, Any]
     def apply() -> dict[str, Any]:
         case = load(complaint_id, svc)
         if not case.is_open:  # a retried step: queue the report again (same key, the platform dedupes)
-            svc.reports.send(report_body(case))
+            svc.outcomes_to_12315.send(report_body(case))
             return {"outcome": case.outcome}
         now = svc.clock.now()
         outcome, amount, summary = _outcome(case, outcome_hint)
@@ -272,7 +272,7 @@ def close(complaint_id: str, outcome_hint: str, svc: Services) -> dict[str, Any]
             detail={"outcome": outcome, "recovered_amount": str(amount), "cycle_days": str(cycle)},
         )
         svc.cases.save(updated, event)
-        svc.reports.send(report_body(updated))
+        svc.outcomes_to_12315.send(report_body(updated))
         return {"outcome": outcome}
 
     return on_stale(apply)

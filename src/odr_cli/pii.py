@@ -1,6 +1,7 @@
 """Masking of personal information (consumer name, phone, e-mail, address, ID number).
 
-Every log line and error message goes through these; the clear values live only in the case table.
+What an operator sees of a record (quarantine, explain) goes through these; handlers log no personal fields at
+all, and the clear values live only in the case table.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from .deploy import ACCOUNT, ApiRoute, QueueTrigger, ScheduleTrigger, StreamTrig
 from .invoker import invoke
 from .kernel import Kernel
 
-log = logging.getLogger("odr_local.services")
+log = logging.getLogger("odr_local.event_sources")
 
 
 class ApiGateway:
