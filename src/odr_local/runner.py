@@ -20,8 +20,7 @@ from typing import Any, TextIO
 from odr_adapter.clock import local
 from odr_adapter.data_access.stats import StatsStore
 from odr_adapter.models.case import Case
-from odr_adapter.stats.figures import Period, Report, build_report, summarise
-from odr_adapter.stats.summary import Summary
+from odr_adapter.stats.figures import Period, Report, Summary, build_report, summarise
 from odr_cli.report_export import write_html
 from odr_cli.report_text import report_table
 

@@ -10,11 +10,11 @@ from typing import Any, get_args
 
 import pytest
 
+from odr_adapter.messages.links import link_url
 from odr_adapter.messages.texts import SMS_SEGMENT, Template, context, deadline_text, render
 from odr_adapter.models.case import Case, EnterpriseRef, Feedback, transition
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
-from odr_adapter.people.links import link_url
 from odr_adapter.rules.calendars import compute_deadline
 
 # A production base URL of the documented size (docs/notifications.md): a short custom domain.

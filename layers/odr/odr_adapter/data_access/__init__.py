@@ -1,1 +1,1 @@
-"""The only code that talks to AWS (boto3). Domain code receives these objects; it never imports boto3."""
+"""The only code that talks to AWS (boto3): one adapter per port of ports.py; it depends on models and ports only."""

@@ -1,1 +1,2 @@
-"""Message texts, the channels that carry them (e-mail, SMS) and sending with its history."""
+"""Message texts, the channels that carry them (e-mail, SMS), sending with its history, and the secure action
+links a message carries."""

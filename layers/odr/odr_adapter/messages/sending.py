@@ -15,11 +15,11 @@ from functools import partial
 from typing import Any, Literal
 
 from odr_adapter.messages.channels import RetryPolicy, Route, deliver
+from odr_adapter.messages.links import issue, link_url
 from odr_adapter.messages.texts import SPECS, Message, Template, context, render
 from odr_adapter.models.case import Case, transition
 from odr_adapter.models.directory import District
 from odr_adapter.models.links import LinkPhase
-from odr_adapter.people.links import issue, link_url
 from odr_adapter.ports import LinkRepository, Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load, timer_seconds

@@ -1,1 +1,1 @@
-"""What people do on a case: action links and pages, the enterprise API, reminders."""
+"""What people do on a case: actions and their submission, link pages, the enterprise API, reminders."""

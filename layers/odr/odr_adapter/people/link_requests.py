@@ -14,11 +14,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from odr_adapter.clock import local
+from odr_adapter.messages.links import find, link_url, recipient_of
 from odr_adapter.messages.sending import Delivery
 from odr_adapter.models.case import Case
 from odr_adapter.models.links import ActionLink, ActionName
 from odr_adapter.people.actions import ResultReport, Review, ScreeningConfirmation
-from odr_adapter.people.links import find, link_url, recipient_of
 from odr_adapter.people.pages import ACTION_NAMES, OUTCOME_NAMES, STATUS_NAMES, Page, action_page, notice
 from odr_adapter.people.submissions import Outcome, act, note
 from odr_adapter.ports import Services
