@@ -7,7 +7,8 @@ through the same codecs (or a JSON round trip), so nothing the domain holds alia
 
 Fault hooks, where a race needs one: :meth:`FakeCases.before_next_save` (another writer gets in first),
 :meth:`FakeExecutions.expire` (a wait timed out), :meth:`FakeExecutions.crash_next` (a callback lost in
-transit), :meth:`FakeSms.fail` (a provider refusing messages).
+transit; pass a TransientFault for a throttled or failing Step Functions), :meth:`FakeSms.fail` (a provider
+refusing messages).
 
 :class:`World` wires them into a :class:`Services` and a :class:`Delivery`, the way the composition root does.
 """
@@ -19,14 +20,15 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from odr_adapter import clock as clock_module
 from odr_adapter.clock import Clock, iso_z
-from odr_adapter.data_access.case_items import case_item, case_of
+from odr_adapter.data_access.case_items import case_of
+from odr_adapter.data_access.cases import stored_item
 from odr_adapter.feed.intake import execution_name
 from odr_adapter.messages.channels import RetryPolicy
 from odr_adapter.messages.sending import Delivery
@@ -89,7 +91,7 @@ SaveHook = Callable[["FakeCases", Case], None]
 class FakeCases:
     """CaseRepository, EnterpriseIndex and the due-date index, in a dict of stored items.
 
-    Items are stored in the adapter's own form (:func:`case_item`) and read back with :func:`case_of`, so the
+    Items are stored in the adapter's own form (:func:`stored_item`) and read back with :func:`case_of`, so the
     domain never holds the stored object and the index attributes are derived as in DynamoDB.
     """
 
@@ -126,7 +128,7 @@ class FakeCases:
         ):
             self.stale += 1
             raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
-        item = json.loads(json.dumps(case_item(case), default=str))
+        item = json.loads(json.dumps(stored_item(case), default=str))
         self.stream.append((stored, item))
         self.items[case.complaint_id] = item
         self.saves += 1
@@ -175,6 +177,15 @@ class FakeCases:
         ]
         return self._cases(cid for _, cid in sorted(due))
 
+    def owing(self, before: datetime) -> list[Case]:
+        limit = iso_z(before)
+        found = sorted(
+            (item["due_at"], cid)
+            for cid, item in self.items.items()
+            if "due_at" in item and item.get("owes_since", "\uffff") < limit
+        )
+        return self._cases(cid for _, cid in found)
+
     def for_station(self, station_code: str) -> list[Case]:
         return self._by("station_pk", f"STATION#{station_code}")
 
@@ -211,6 +222,7 @@ class FakeExecutions:
         self._tokens = itertools.count(1)
         self._crashes: list[Exception] = []
         self._meanwhile: dict[str, Callable[[], None]] = {}
+        self.on_expire: Callable[[Wait], None] | None = None  # the World moves its clock to the deadline
 
     def start(self, name: str, payload: dict[str, Any]) -> str:
         self.starts += 1
@@ -225,8 +237,12 @@ class FakeExecutions:
 
     def expire(self, token: str, meanwhile: Callable[[], None] | None = None) -> None:
         """The wait's timeout fired: the token is over (TaskTimedOut from now on). ``meanwhile`` is what the
-        workflow did next (an escalation, say), run when someone first answers the token too late."""
-        self._open(token).state = "timed_out"
+        workflow did next (an escalation, say), run when someone first answers the token too late. A timer
+        fires at the deadline: the World's clock moves to a second before it (the two clocks' skew)."""
+        wait = self._open(token)
+        wait.state = "timed_out"
+        if self.on_expire is not None:
+            self.on_expire(wait)
         if meanwhile is not None:
             self._meanwhile[token] = meanwhile
 
@@ -412,6 +428,7 @@ class FakeLinks:
 
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
+        self.claims: dict[str, dict[str, str]] = {}  # single-effect claims (CLAIM#<key>)
 
     def put(self, link: ActionLink) -> None:
         if link.key in self.items:
@@ -438,6 +455,16 @@ class FakeLinks:
 
     def settle(self, key: str, result: str) -> None:
         self.items.setdefault(key, {})["result"] = result  # UpdateItem writes even a missing item
+
+    def reserve(self, key: str, at: datetime, until: datetime) -> bool:
+        claim = self.claims.get(key)
+        if claim is not None and ("done" in claim or claim["lease_until"] > iso_z(at)):
+            return False
+        self.claims[key] = {"lease_until": iso_z(until), "claimed_at": iso_z(at)}
+        return True
+
+    def finish(self, key: str) -> None:
+        self.claims.setdefault(key, {"lease_until": "", "claimed_at": ""})["done"] = "yes"
 
     def for_case(self, complaint_id: str) -> list[ActionLink]:
         return [
@@ -598,6 +625,20 @@ class World:
             clock=self.clock,
         )
         self.delivery = Delivery(links=self.links, base_url=BASE_URL, retry=NO_BACKOFF)
+        self.executions.on_expire = self._timer_fired
+
+    def queue_confirmations(self) -> FakeQueue:
+        """Confirmations queued for the confirmation function (as the actions function does), not sent inline."""
+        queue = FakeQueue()
+        self.delivery = replace(self.delivery, confirmations=queue)
+        return queue
+
+    def _timer_fired(self, wait: Wait) -> None:
+        complaint_id = next((c for c in self.cases.items if execution_name(c) == wait.execution), None)
+        case = self.cases.get(complaint_id) if complaint_id else None
+        due = case.next_due_at if case else None
+        if due is not None and self.clock.now() < due - timedelta(seconds=1):
+            self.clock.set(due - timedelta(seconds=1))
 
     def seed(self, raw: dict[str, Any], **changes: Any) -> Case:
         """A received case written straight to the store, its execution started (as tests/integration's

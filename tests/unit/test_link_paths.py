@@ -229,11 +229,6 @@ def test_a_submit_that_crashed_releases_the_link(world: World) -> None:
     assert world.executions.answered(token).state == "waiting"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="submissions.act answers a repeat from the history (already_done) before perform() can deliver the "
-    "callback the first submit lost, so the workflow waits on until the deadline returns an accepted case",
-)
 def test_submitting_again_after_a_lost_callback_ends_the_wait(world: World) -> None:
     case, token, link_id = dispatched(world, "U-LINK-CRASH-002")
     world.executions.crash_next()
@@ -272,7 +267,9 @@ def test_two_submits_of_one_link_at_once_act_once(world: World) -> None:
     first = submit_link(link_id, {"action": "accept"}, world.svc, world.delivery)
 
     [second] = pages
-    assert {first.status, second.status} == {200}
-    assert "已经提交过" in second.html  # the claim was taken: answered as a repeat
+    assert first.status == 200 and "提交成功" in first.html
+    # The claim was taken by a submit still at work: said so (not "done"), nothing recorded for it.
+    assert second.status == 409 and "正在处理" in second.html and second.headers["Retry-After"]
     assert world.events(case.complaint_id).count("accepted") == 1
+    assert "action_repeated" not in world.events(case.complaint_id)
     assert world.executions.answered(token).state == "succeeded"

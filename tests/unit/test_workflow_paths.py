@@ -13,6 +13,7 @@ import pytest
 from odr_adapter.models.case import CaseWithdrawn, Feedback, InvalidAction, StaleCase
 from odr_adapter.models.directory import District
 from odr_adapter.people.actions import perform
+from odr_adapter.workflow.retry import ATTEMPTS, MAX_PAUSE
 from odr_adapter.workflow.steps import (
     apply_screening,
     close,
@@ -115,15 +116,16 @@ def test_a_withdrawal_that_lands_during_screening_stops_the_step(world: World) -
 
 def test_a_step_that_keeps_meeting_newer_versions_gives_up_loudly(world: World, pauses: list[float]) -> None:
     world.seed(record(complaint_id="U-SCREEN-STALE-1"))
-    for n in range(6):
+    for n in range(ATTEMPTS):
         world.cases.race(f"writer_{n}")
 
     with pytest.raises(StaleCase):
         screen_and_route("U-SCREEN-STALE-1", world.svc)
 
     assert world.case("U-SCREEN-STALE-1").status == "received"
-    assert len(pauses) == 5  # six tries, a backoff between each
-    assert world.events("U-SCREEN-STALE-1")[-1] == "writer_5"
+    assert len(pauses) == ATTEMPTS - 1  # a backoff between each try
+    assert all(p <= MAX_PAUSE for p in pauses)
+    assert world.events("U-SCREEN-STALE-1")[-1] == f"writer_{ATTEMPTS - 1}"
 
 
 # --- screening by hand ------------------------------------------------------------------------------------------

@@ -25,6 +25,15 @@ class TokenGone(Exception):
     """The wait behind a task token is over (timed out, failed or already completed)."""
 
 
+class TransientFault(Exception):
+    """A fault of AWS (or a provider) that trying again later cures: throttling, a 5xx, no answer in time.
+
+    Raised after the retries where the call happens; the state machine retries a step that raises it (the
+    error names ``TransientFault`` and ``TransientAwsFault``), a person's action keeps what it recorded and the
+    sweeper completes what it owes. It never ends a case.
+    """
+
+
 class CaseRepository(Protocol):
     def get(self, complaint_id: str, consistent: bool = True) -> Case | None: ...
     def save(self, case: Case, event: HistoryEvent) -> Case:
@@ -87,6 +96,14 @@ class LinkRepository(Protocol):
     def claim(self, key: str, action: ActionName, at: datetime) -> bool: ...
     def release(self, key: str, action: ActionName) -> None: ...
     def settle(self, key: str, result: str) -> None: ...
+    def reserve(self, key: str, at: datetime, until: datetime) -> bool:
+        """Take the claim ``key`` (a conditional write) unless it is done or another holder's lease runs
+        past ``at``; the lease ends at ``until`` so a holder that crashed is taken over."""
+        ...
+
+    def finish(self, key: str) -> None:
+        """Mark the claim ``key`` done: it is never taken again."""
+        ...
 
 
 class ApiKeyRepository(Protocol):

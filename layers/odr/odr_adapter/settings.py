@@ -64,6 +64,8 @@ class Messaging(FunctionSettings):
     public_base_url: str = Field("", alias="PUBLIC_BASE_URL")  # short public base for SMS links; else the above
     sms_gateway_url: str = Field("", alias="SMS_GATEWAY_URL")  # HTTPS SMS gateway (China regions); empty: SNS
     sms_gateway_token_secret: str = Field("", alias="SMS_GATEWAY_TOKEN_SECRET")
+    # Where an action queues the confirmation it owes (the actions function, the sweeper); empty: sent at once
+    confirmation_queue_url: str = Field("", alias="CONFIRMATION_QUEUE_URL")
 
 
 class ReportQueue(FunctionSettings):
@@ -108,6 +110,16 @@ class IntakeSettings(CaseWork, Workflow):
 
 class MessagingSettings(CaseWork, Messaging):
     """Functions that send messages with action links: notify, reminders, the action pages and API."""
+
+
+class SweeperSettings(MessagingSettings):
+    """The sweeper: delivers owed callbacks, ends withdrawn cases' waits, queues owed confirmations."""
+
+    confirmation_queue_url: Required = Field(alias="CONFIRMATION_QUEUE_URL")
+
+
+class ConfirmationSettings(MessagingSettings):
+    """The confirmation function: sends each owed confirmation once (queued by the actions)."""
 
 
 class PollerSettings(CaseTable, FeedAccess, IntakeQueue):

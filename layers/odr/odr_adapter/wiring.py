@@ -113,7 +113,11 @@ def _directory(function_name: str, s: DirectoryTable) -> DirectoryStore:
 
 @cache
 def _delivery(function_name: str, s: MessagingSettings) -> Delivery:
-    return Delivery(links=LinkStore(s.cases_table), base_url=s.public_base_url or s.action_base_url)
+    return Delivery(
+        links=LinkStore(s.cases_table),
+        base_url=s.public_base_url or s.action_base_url,
+        confirmations=Queue(s.confirmation_queue_url) if s.confirmation_queue_url else None,
+    )
 
 
 @cache

@@ -44,6 +44,13 @@ def _integers(value: Any) -> Any:
     return value
 
 
+def stored_item(case: Case) -> dict[str, Any]:
+    """The case item with the sweeper's attribute: ``owes_since`` (sparse, read through the ByDue index) while
+    the case owes a callback, a withdrawal's end of a wait or a confirmation."""
+    owes = case.owes_since
+    return {**case_item(case), **({"owes_since": iso_z(owes)} if owes else {})}
+
+
 def _case_key(complaint_id: str) -> dict[str, Any]:
     return _item({"pk": f"CASE#{complaint_id}", "sk": "CASE"})
 
@@ -73,7 +80,7 @@ class CaseStore:
             }
         )
         try:
-            self.db.put_item(TableName=self.table, Item=_item(case_item(case)), **condition)
+            self.db.put_item(TableName=self.table, Item=_item(stored_item(case)), **condition)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleCase(f"case {case.complaint_id} changed since version {expected}") from exc
@@ -102,11 +109,33 @@ class CaseStore:
             ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(now + lookahead), ":now": iso_z(now)}),
         )
 
+    def owing(self, before: datetime) -> list[Case]:
+        """Open cases that have owed a callback, a withdrawal or a confirmation since before ``before`` (one
+        Query on ByDue: every case that can owe one waits on a deadline; the rest is filtered in DynamoDB)."""
+        return self._cases(
+            IndexName="ByDue",
+            KeyConditionExpression="due_pk = :o",
+            FilterExpression="owes_since < :t",
+            ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(before)}),
+        )
+
     def for_station(self, station_code: str) -> list[Case]:
         return self._cases(
             IndexName="ByStation",
             KeyConditionExpression="station_pk = :s",
             ExpressionAttributeValues=_item({":s": f"STATION#{station_code}"}),
+        )
+
+    def closed_for_station(self, station_code: str, registered_before: datetime) -> list[Case]:
+        """A station's closed cases registered before a time (a case closed by then was registered before it)."""
+        return self._cases(
+            IndexName="ByStation",
+            KeyConditionExpression="station_pk = :s AND reg_sk < :t",
+            FilterExpression="#status = :closed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_item(
+                {":s": f"STATION#{station_code}", ":t": iso_z(registered_before), ":closed": "closed"}
+            ),
         )
 
     def for_enterprise(self, uscc: str) -> list[Case]:

@@ -1,4 +1,7 @@
-"""Action links in the case table: ``pk=LINK#<sha256 of the id>``, ``sk=LINK``; claimed with a conditional write."""
+"""Action links in the case table: ``pk=LINK#<sha256 of the id>``, ``sk=LINK``; claimed with a conditional write.
+
+Claims of a single effect (a confirmation sent once) live beside them: ``pk=CLAIM#<key>``, ``sk=CLAIM``.
+"""
 
 from __future__ import annotations
 
@@ -78,4 +81,22 @@ class LinkStore:
             UpdateExpression="SET #r = :r",
             ExpressionAttributeNames={"#r": "result"},
             ExpressionAttributeValues={":r": {"S": result}},
+        )
+
+    def reserve(self, key: str, at: datetime, until: datetime) -> bool:
+        """Take the claim unless it is done or another holder's lease has not ended (a conditional write)."""
+        return _conditional(
+            self.db.update_item,
+            TableName=self.table,
+            Key={"pk": {"S": f"CLAIM#{key}"}, "sk": {"S": "CLAIM"}},
+            UpdateExpression="SET lease_until = :u, claimed_at = :t",
+            ConditionExpression="attribute_not_exists(pk) OR (attribute_not_exists(done_at) AND lease_until <= :t)",
+            ExpressionAttributeValues={":u": {"S": iso_z(until)}, ":t": {"S": iso_z(at)}},
+        )
+
+    def finish(self, key: str) -> None:
+        self.db.update_item(
+            TableName=self.table,
+            Key={"pk": {"S": f"CLAIM#{key}"}, "sk": {"S": "CLAIM"}},
+            UpdateExpression="SET done_at = claimed_at",
         )

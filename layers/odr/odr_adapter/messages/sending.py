@@ -20,7 +20,7 @@ from odr_adapter.messages.texts import SPECS, Message, Template, context, render
 from odr_adapter.models.case import Case, transition
 from odr_adapter.models.directory import District
 from odr_adapter.models.links import LinkPhase
-from odr_adapter.ports import LinkRepository, Services
+from odr_adapter.ports import LinkRepository, Outbound, Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load, timer_seconds
 
@@ -44,6 +44,9 @@ class Delivery:
     links: LinkRepository
     base_url: str  # public base of the action pages, e.g. https://odr.example.gov.cn
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Where a person's action queues the confirmation it owes, sent after the answer (the confirmation
+    # function); None: sent in the same call (functions that never answer a person).
+    confirmations: Outbound | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +129,9 @@ def send_message(
 
     def record() -> None:
         fresh = load(complaint_id, svc)
+        owed = {"confirmation_pending": None} if fresh.confirmation_pending == key else {}
         updated, event = transition(
-            fresh, "notified" if channel else "notification_failed", "adapter", svc.clock.now(), detail=detail
+            fresh, "notified" if channel else "notification_failed", "adapter", svc.clock.now(), **owed, detail=detail
         )
         svc.cases.save(updated, event)
 

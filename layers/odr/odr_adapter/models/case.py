@@ -74,6 +74,7 @@ class PendingWait(BaseModel):
     task_token: str = Field(repr=False)
     since: datetime
     answer: dict[str, Any] | None = None
+    answered_at: datetime | None = None  # when ``answer`` was recorded: a callback still owed since then
 
     @property
     def open(self) -> bool:
@@ -113,6 +114,7 @@ class Case(_Private):
     cycle_days: Decimal | None = None
     process_summary: str | None = None
     reminders_sent: list[str] = Field(default_factory=list)
+    confirmation_pending: str | None = None  # the key of a confirmation owed (set with the action that owes it)
     history: list[HistoryEvent] = Field(default_factory=list)
 
     @property
@@ -139,6 +141,19 @@ class Case(_Private):
         """When the pending reminder is due (stored beside ``due_at`` so the sweep reads only those due)."""
         phase = self.wait_phase
         return self.deadlines[phase].remind_at if phase and self.pending_reminder else None
+
+    @property
+    def owes_since(self) -> datetime | None:
+        """Since when the case owes something outside it: a callback its action recorded (the wait is still
+        kept), a withdrawal's end of the wait, a confirmation. Normally settled within seconds; the sweeper
+        heals what is still owed minutes later (case and execution disagree)."""
+        if not self.is_open or not self.history:
+            return None
+        if self.pending is not None and not self.pending.open:
+            return self.pending.answered_at or self.history[-1].at
+        if (self.pending is not None and self.withdraw_requested) or self.confirmation_pending:
+            return self.history[-1].at
+        return None
 
     @property
     def next_due_at(self) -> datetime | None:

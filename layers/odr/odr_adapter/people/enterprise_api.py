@@ -2,6 +2,11 @@
 
 A key is random and shown once; only its SHA-256 is stored, with the enterprise's USCC. A key reaches only
 its enterprise's cases: any other case answers as if it did not exist.
+
+The key is checked before anything of the body is read (an anonymous caller gets 401, never a list of fields);
+then the body within :data:`MAX_REQUEST_BYTES` (413), UTF-8, JSON nested at most :data:`MAX_REQUEST_DEPTH` deep
+with finite, short numbers (400); then its fields (422). Booleans are JSON ``true``/``false`` only, money a decimal
+string (:class:`~odr_adapter.people.actions.ResultReport`).
 """
 
 from __future__ import annotations
@@ -12,10 +17,35 @@ from typing import Any
 from odr_adapter.messages.sending import Delivery
 from odr_adapter.models.api_keys import KEY_PREFIX, api_key_hash
 from odr_adapter.models.case import Case
+from odr_adapter.models.limits import RequestRejected, body_bytes, loads_limited
 from odr_adapter.models.links import ActionName
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.people.views import case_view
 from odr_adapter.ports import ApiKeyRepository, EnterpriseIndex, Services
+
+MAX_REQUEST_BYTES = 64 * 1024  # a result's summary is at most 2000 characters: a few KB
+MAX_REQUEST_DEPTH = 8  # the API's bodies are flat objects
+
+
+def is_api(path: str) -> bool:
+    """The enterprise API's paths (authenticated by key); the rest are the action pages (by their link)."""
+    return path.startswith("/api/")
+
+
+def request_text(body: str | None, is_base64_encoded: bool) -> str:
+    """A request's body as text, or :class:`RequestRejected`: 413 over :data:`MAX_REQUEST_BYTES`, 400 not UTF-8."""
+    raw = body_bytes(body, is_base64_encoded)
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise RequestRejected(413, f"body is {len(raw)} bytes; at most {MAX_REQUEST_BYTES}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestRejected(400, "body is not UTF-8") from None
+
+
+def request_json(text: str) -> Any:
+    """A JSON body within the limits (400/413 otherwise, never a crash)."""
+    return loads_limited(text, MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH)
 
 
 class Unauthorised(Exception):
@@ -65,6 +95,8 @@ def api_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]]:
     if outcome.status == "not_ready":
         body = {"error": "the workflow is not waiting for this action yet; retry shortly", "code": "not_ready"}
         return 409, body, {"Retry-After": "2"}
+    if outcome.status == "busy":  # nothing was done: write contention outlasted the retries
+        return 409, {"error": outcome.reason, "code": "busy"}, {"Retry-After": "2"}
     if outcome.status == "too_late":
         body = {"error": "the deadline passed: the case went back to the regulator (退回监管部门常规处理)"}
         return 409, {**body, "code": "deadline_passed", "case": view}, {}

@@ -82,6 +82,9 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, delivery: Del
             case=case,
             retry_after=RETRY_AFTER_SECONDS,
         )
+    if outcome.status == "busy":  # nothing was done: the link stays usable
+        delivery.links.release(link.key, chosen)
+        return _busy(case)
     delivery.links.settle(link.key, outcome.status)
     return _answer(chosen, outcome, delivery)
 
@@ -158,6 +161,17 @@ def _claimed_before(
     link: ActionLink, case: Case, action: ActionName, actor: str, svc: Services, delivery: Delivery
 ) -> Page:
     used = delivery.links.get(link.key) or link
+    if used.used_at is None:  # claimed then released meanwhile (not ready yet, or busy): nothing was done
+        return _busy(case)
+    if used.result is None:  # another submit of this link is still at work: say so, record nothing
+        return notice(
+            409,
+            "正在处理",
+            "此链接的另一次提交正在处理中,请稍后刷新本页查看结果。",
+            tone="wait",
+            case=case,
+            retry_after=RETRY_AFTER_SECONDS,
+        )
     if used.used_action == action and used.result in ("too_late", "refused"):
         return _expired(case, status=409) if used.result == "too_late" else _refused(action, case)
     if used.used_action == action:
@@ -177,7 +191,7 @@ def _answer(action: ActionName, outcome: Outcome, delivery: Delivery) -> Page:
         return _refused(action, case)
     title = "已提交" if outcome.status == "repeated" else "提交成功"
     done = {
-        "accept": "已受理。请与消费者联系协商,并在期限内反馈处理结果;反馈链接已同时发送给您。",
+        "accept": "已受理。请与消费者联系协商,并在期限内反馈处理结果;反馈链接将通过短信或邮件发送给您。",
         "decline": "已登记不同意通过ODR处理,案件将退回监管部门常规处理。",
         "report": "处理结果已提交,等待市场监管所审核。",
         "approve": "已同意办结,结果将报送12315平台。",
@@ -186,6 +200,17 @@ def _answer(action: ActionName, outcome: Outcome, delivery: Delivery) -> Page:
     }[action]
     next_url = link_url(delivery.base_url, outcome.next_link_id) if outcome.next_link_id else None
     return notice(200, title, done, tone="ok", case=case, next_url=next_url)
+
+
+def _busy(case: Case) -> Page:
+    return notice(
+        409,
+        "请稍候",
+        "本案正在处理其他操作,本次提交未生效,请几秒钟后刷新本页重新提交。",
+        tone="wait",
+        case=case,
+        retry_after=RETRY_AFTER_SECONDS,
+    )
 
 
 def _refused(action: ActionName, case: Case) -> Page:

@@ -1,8 +1,9 @@
 """One action by a person, whichever way it came (a link's form or the enterprise API).
 
 Wraps :func:`actions.perform` with what people see and what the history keeps: a repeated submit is
-answered as done and recorded as a repeat; an action after the deadline, or one the case no longer allows,
-is refused and recorded; an acceptance is confirmed with a message carrying the link to report the result.
+answered as done and recorded as a repeat (and its callback sent again, in case the first one was lost); an
+action after the deadline, or one the case no longer allows, is refused and recorded; an acceptance is
+confirmed with a message carrying the link to report the result, queued so the answer never waits for it.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from odr_adapter.messages.sending import Delivery, send_message
-from odr_adapter.models.case import Case, InvalidAction, transition
+from odr_adapter.messages.sending import Delivery
+from odr_adapter.models.case import Case, InvalidAction, StaleCase, transition
 from odr_adapter.models.links import ActionName
-from odr_adapter.people.actions import DeadlinePassed, NotYetWaiting, perform
+from odr_adapter.people.actions import DeadlinePassed, NotYetWaiting, perform_once
+from odr_adapter.people.confirmations import owe
 from odr_adapter.ports import Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load
 
-Status = Literal["done", "repeated", "too_late", "not_ready", "refused"]
+Status = Literal["done", "repeated", "too_late", "not_ready", "busy", "refused"]
 Via = Literal["link", "api"]
 EVENT_OF: dict[ActionName, str] = {
     "accept": "accepted",
@@ -60,28 +62,57 @@ def act(
     svc: Services,
     delivery: Delivery,
 ) -> Outcome:
+    """Do ``action`` and say what really happened: done (by this call), repeated (done before, by the same
+    actor: the callback is sent again in case it was lost), refused (done by someone else, or not allowed),
+    not_ready / busy (try again shortly), too_late. Only what a person did is recorded: a repeat that came in
+    after the action was done, a refusal; not the losers of a race between concurrent submits."""
     before = load(complaint_id, svc)
-    if already_done(before, action):
-        return Outcome("repeated", note(complaint_id, "action_repeated", actor, {"action": action, "via": via}, svc))
     try:
-        updated = perform(complaint_id, action, actor, payload, svc)
+        updated, acted = perform_once(complaint_id, action, actor, payload, svc)
     except NotYetWaiting as exc:
         return Outcome("not_ready", before, str(exc))
     except DeadlinePassed as exc:
         return _too_late(complaint_id, action, actor, via, str(exc), svc)
+    except StaleCase:
+        return Outcome("busy", before, "the case is being changed by other requests; retry shortly")
     except InvalidAction as exc:
-        if load(complaint_id, svc).overdue:  # the deadline passed and the workflow already returned the case
+        current = load(complaint_id, svc)
+        if already_done(current, action):
+            return _repeated(complaint_id, action, actor, via, before, current, svc)
+        if current.overdue:  # the deadline passed and the workflow already returned the case
             return _too_late(complaint_id, action, actor, via, str(exc), svc)
         detail = {"action": action, "via": via, "reason": "not_allowed", "message": str(exc)[:200]}
         return Outcome("refused", note(complaint_id, "action_refused", actor, detail, svc), str(exc))
-    last = updated.history[-1]
-    if updated.version <= before.version or last.event != EVENT_OF[action] or last.actor != actor:
-        # Another submit of the same action got there between our read and perform's: a repeat.
-        return Outcome("repeated", note(complaint_id, "action_repeated", actor, {"action": action, "via": via}, svc))
+    if not acted:
+        return _repeated(complaint_id, action, actor, via, before, updated, svc)
     next_link = None
-    if action == "accept":
-        next_link = send_message(complaint_id, "accepted", svc, delivery).link_id
+    if action == "accept" and updated.confirmation_pending:
+        next_link = owe(complaint_id, updated.confirmation_pending, svc, delivery)
     return Outcome("done", updated, next_link_id=next_link)
+
+
+def _repeated(
+    complaint_id: str, action: ActionName, actor: str, via: Via, before: Case, current: Case, svc: Services
+) -> Outcome:
+    """The action was already done: by this actor (a repeat) or by someone else (refused, saying by whom)."""
+    by = done_by(current, action)
+    if by is not None and by != actor:
+        reason = f"already done by {by.split(':', 1)[0]}"
+        return Outcome("refused", current, reason)
+    if not already_done(before, action):
+        return Outcome("repeated", current)  # a concurrent submit of the same action: the race's loser
+    return Outcome("repeated", note(complaint_id, "action_repeated", actor, {"action": action, "via": via}, svc))
+
+
+def done_by(case: Case, action: ActionName) -> str | None:
+    """Who did ``action`` in the current round (None when it was not done)."""
+    done = EVENT_OF[action]
+    for event in reversed(case.history):
+        if event.event == done:
+            return event.actor
+        if event.event in _ROUND_STARTS.get(action, ()):
+            return None
+    return None
 
 
 def _too_late(complaint_id: str, action: ActionName, actor: str, via: Via, reason: str, svc: Services) -> Outcome:
@@ -90,11 +121,15 @@ def _too_late(complaint_id: str, action: ActionName, actor: str, via: Via, reaso
 
 
 def note(complaint_id: str, event: str, actor: str, detail: dict[str, Any], svc: Services) -> Case:
-    """Record what happened to an action that changed nothing, so the history shows every attempt."""
+    """Record what happened to an action that changed nothing, so the history shows every attempt. Under
+    write contention that outlasts the retries the answer still goes out (the note is the one thing lost)."""
 
     def apply() -> Case:
         case = load(complaint_id, svc)
         updated, entry = transition(case, event, actor, svc.clock.now(), detail=detail)
         return svc.cases.save(updated, entry)
 
-    return on_stale(apply)
+    try:
+        return on_stale(apply)
+    except StaleCase:
+        return load(complaint_id, svc)

@@ -1,0 +1,35 @@
+"""Send the confirmation an acceptance owes, once, after the person was answered (SQS; failures retry, then
+the DLQ; what stays owed the sweeper queues again)."""
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from odr_adapter.observability import Observed
+from odr_adapter.people.confirmations import send_confirmation
+from odr_adapter.settings import ConfirmationSettings
+from odr_adapter.wiring import delivery, services
+
+obs = Observed(ConfirmationSettings)
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def record_handler(record: SQSRecord) -> bool:
+    owed = json.loads(record.body)
+    obs.about(owed["complaint_id"])
+    sent = send_confirmation(owed["complaint_id"], services(obs.settings), delivery(obs.settings), owed["key"])
+    if sent is not None and not sent.duplicate:
+        name = "NotificationSent" if sent.delivered else "NotificationFailed"
+        obs.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    obs.logger.info("confirmation", extra={"sent": sent is not None, "delivered": bool(sent and sent.delivered)})
+    return sent is not None
+
+
+@obs.handler(None)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
