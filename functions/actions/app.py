@@ -3,41 +3,90 @@
 ``GET /l/{link_id}`` shows the case and its forms; ``POST /l/{link_id}`` submits one. ``/api/v1/...`` is for
 large enterprises, authenticated per enterprise with ``Authorization: Bearer <API key>``. Run this module to
 print the OpenAPI document kept in docs/openapi.json.
+
+Every request passes the gate before any field is validated: the API key first (401 whatever the body), then the
+body's size, encoding and JSON limits (413/400, see :mod:`odr_adapter.models.limits`); only then Powertools'
+validation (422 with the fields at fault).
 """
 
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    OpenAPIResponseValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Form
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.models.limits import RequestRejected
 from odr_adapter.models.links import ActionName
 from odr_adapter.observability import BY_REQUEST, Observed
-from odr_adapter.people.actions import ResultReport
+from odr_adapter.people.actions import AmountAboveCeiling, ResultReport
 from odr_adapter.people.enterprise_api import (
     CaseNotFound,
     Unauthorised,
     api_answer,
     authenticate,
     enterprise_act,
+    is_api,
     open_cases,
     own_case,
+    request_json,
+    request_text,
 )
 from odr_adapter.people.link_requests import open_link, submit_link
-from odr_adapter.people.pages import Page
+from odr_adapter.people.pages import Page, notice
 from odr_adapter.people.views import case_view
 from odr_adapter.settings import MessagingSettings
 from odr_adapter.wiring import api_keys, case_index, delivery, services
 
 obs = Observed(MessagingSettings)
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(json_body_deserializer=request_json)
 PAGES = ["Action pages"]
 API = ["Enterprise API"]
 SECURED: list[dict[str, list[str]]] = [{"apiKey": []}]
 HTML: OpenAPIResponse = {"description": "An HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _error(description: str, problems: bool = False) -> OpenAPIResponse:
+    properties: dict[str, Any] = {"error": {"type": "string"}}
+    if problems:
+        item = {"type": "object", "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}
+        properties["problems"] = {"type": "array", "items": item}
+    schema = {"type": "object", "properties": properties, "required": ["error"]}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+API_ERRORS: dict[int, OpenAPIResponse] = {
+    200: {"description": "Successful Response"},
+    400: _error("The body is not UTF-8 JSON, or is nested too deep, or holds a number too long, NaN or Infinity"),
+    401: _error("No API key, or an unknown or revoked one (checked before the body is read)"),
+    404: _error("No such case for this enterprise"),
+    413: _error("The body is over 64 KiB"),
+    422: _error(
+        "A field is invalid: booleans are JSON true/false only; money is a decimal string with at most two "
+        "decimals (no number, exponent, NaN, Infinity or sign), at most the complaint's claimed amount",
+        problems=True,
+    ),
+}
+
+
+def gate(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Before validation: who calls the API (401), then whether the body can be read at all (413/400)."""
+    event = router.current_event
+    if is_api(event.path):
+        router.append_context(uscc=authenticate(event.headers.get("Authorization"), api_keys(obs.settings)))
+    request_text(event.body, bool(event.is_base64_encoded))
+    return next_middleware(router)
+
+
+# Validation runs after the gate: registered here in order, not by enable_validation (which runs it first).
+app.use([gate, OpenAPIRequestValidationMiddleware(), OpenAPIResponseValidationMiddleware(None, False)])
 
 
 def _html(page: Page) -> Response[str]:
@@ -77,15 +126,23 @@ def submit_page(
 
 
 def _enterprise() -> str:
-    return authenticate(app.current_event.headers.get("Authorization"), api_keys(obs.settings))
+    return str(app.context["uscc"])  # the gate authenticated the caller
 
 
-@app.get("/api/v1/cases", tags=API, summary="The enterprise's cases waiting for it", security=SECURED)
+@app.get(
+    "/api/v1/cases", tags=API, summary="The enterprise's cases waiting for it", security=SECURED, responses=API_ERRORS
+)
 def list_cases() -> dict[str, Any]:
     return {"cases": open_cases(_enterprise(), case_index(obs.settings), services(obs.settings).clock.now())}
 
 
-@app.get("/api/v1/cases/<complaint_id>", tags=API, summary="One of the enterprise's cases", security=SECURED)
+@app.get(
+    "/api/v1/cases/<complaint_id>",
+    tags=API,
+    summary="One of the enterprise's cases",
+    security=SECURED,
+    responses=API_ERRORS,
+)
 def get_case(complaint_id: str) -> dict[str, Any]:
     return case_view(own_case(complaint_id, _enterprise(), services(obs.settings)))
 
@@ -98,17 +155,31 @@ def _act(complaint_id: str, action: ActionName, payload: dict[str, Any]) -> Resp
     return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
 
 
-@app.post("/api/v1/cases/<complaint_id>/accept", tags=API, summary="Accept the case (受理)", security=SECURED)
+@app.post(
+    "/api/v1/cases/<complaint_id>/accept",
+    tags=API,
+    summary="Accept the case (受理)",
+    security=SECURED,
+    responses=API_ERRORS,
+)
 def accept(complaint_id: str) -> Response[dict[str, Any]]:
     return _act(complaint_id, "accept", {})
 
 
-@app.post("/api/v1/cases/<complaint_id>/decline", tags=API, summary="Decline ODR handling", security=SECURED)
+@app.post(
+    "/api/v1/cases/<complaint_id>/decline",
+    tags=API,
+    summary="Decline ODR handling",
+    security=SECURED,
+    responses=API_ERRORS,
+)
 def decline(complaint_id: str) -> Response[dict[str, Any]]:
     return _act(complaint_id, "decline", {})
 
 
-@app.post("/api/v1/cases/<complaint_id>/result", tags=API, summary="Report the result", security=SECURED)
+@app.post(
+    "/api/v1/cases/<complaint_id>/result", tags=API, summary="Report the result", security=SECURED, responses=API_ERRORS
+)
 def report(complaint_id: str, result: ResultReport) -> Response[dict[str, Any]]:
     return _act(complaint_id, "report", result.model_dump(mode="json"))
 
@@ -120,6 +191,23 @@ def invalid(exc: RequestValidationError) -> Response[dict[str, Any]]:
         for e in exc.errors()
     ]
     return Response(422, content_types.APPLICATION_JSON, {"error": "invalid request", "problems": problems})
+
+
+@app.exception_handler(RequestRejected)
+def rejected(exc: RequestRejected) -> Response[Any]:
+    if is_api(app.current_event.path):
+        return Response(exc.status, content_types.APPLICATION_JSON, {"error": exc.message})
+    return _html(notice(exc.status, "无法处理", "提交的内容无法读取,请返回上一页重新填写。", tone="error"))
+
+
+@app.exception_handler(AmountAboveCeiling)
+def above_ceiling(exc: AmountAboveCeiling) -> Response[Any]:
+    if is_api(app.current_event.path):
+        body = {"error": "invalid request", "problems": [{"field": "recovered_amount", "reason": str(exc)}]}
+        return Response(422, content_types.APPLICATION_JSON, body)
+    bound = "消费者的诉求金额" if exc.claimed else "无诉求金额案件的上限"
+    message = f"挽回金额 {exc.amount:.2f} 元超过{bound}({exc.ceiling:.2f} 元),请返回上一页核对后重新提交。"
+    return _html(notice(400, "无法提交", message, tone="error"))
 
 
 @app.exception_handler(Unauthorised)

@@ -1,6 +1,5 @@
 """Receive signed pushes of 12315 records (POST /feed/complaints) and queue them for intake."""
 
-import base64
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -9,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.data_access.secrets import secret
-from odr_adapter.feed.webhook import NotQueued, PushRejected, accept_push
+from odr_adapter.feed.webhook import NotQueued, PushRejected, accept_push, raw_body
 from odr_adapter.observability import BY_REQUEST, Observed
 from odr_adapter.settings import WebhookSettings
 
@@ -18,18 +17,12 @@ app = APIGatewayRestResolver()
 settings = obs.settings
 
 
-def _raw_body() -> bytes:
-    """The bytes the platform signed (API Gateway hands text bodies over as they came, binary ones in base64)."""
-    event = app.current_event
-    body = event.body or ""
-    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-
-
 @app.post("/feed/complaints")
 def receive() -> Response:
-    signing_secret = secret(settings.webhook_secret)
+    event = app.current_event
+    body = raw_body(event.body, bool(event.is_base64_encoded))
     accepted = accept_push(
-        app.current_event.headers, _raw_body(), signing_secret, Queue(settings.intake_queue_url), Clock()
+        event.headers, body, secret(settings.webhook_secret), Queue(settings.intake_queue_url), Clock()
     )
     obs.logger.info("push queued", extra={"accepted": accepted})
     return Response(202, content_types.APPLICATION_JSON, {"accepted": accepted})

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from typing import Any
 
+import phonenumbers
+
 from odr_adapter.models.record import Complaint
 
 PII_FIELDS = frozenset({"name", "phone", "email", "address", "id_number"})
@@ -25,7 +27,16 @@ def mask_name(value: str) -> str:
 
 
 def mask_phone(value: str) -> str:
+    """The national number masked, whatever form it came in: ``+86 137 6123 4567`` → ``137****4567`` (the
+    country code is not the number's start), ``021-57951234`` → ``021****1234`` (a landline keeps its trunk 0)."""
     digits = [c for c in value if c.isdigit()]
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):  # else masked as typed: nothing to go by
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        digits = [c for c in national if c.isdigit()]
     if len(digits) < 7:
         return "*" * len(value)
     return "".join(digits[:3]) + "****" + "".join(digits[-4:])
@@ -76,10 +87,19 @@ def masked_consumer(consumer: Any) -> Any:
     return {k: (v if k in known else "***") for k, v in masked.items()}
 
 
+def _phones(text: str) -> str:
+    """Phone numbers in any form phonenumbers finds (``+86 137 6123 4567``, ``+8613761234567``), masked."""
+    out, end = [], 0
+    for match in phonenumbers.PhoneNumberMatcher(text, "CN"):
+        out += [text[end : match.start], mask_phone(match.raw_string)[:3] + "****"]  # as free text hides them
+        end = match.end
+    return "".join(out) + text[end:]
+
+
 def _scrub(value: Any) -> Any:
     """Phone numbers, ID numbers and e-mail addresses a consumer typed into free text, hidden."""
     if isinstance(value, str):
-        return _EMAIL.sub("***@***", _PHONE_OR_ID.sub(lambda m: m[0][:3] + "****", value))
+        return _EMAIL.sub("***@***", _PHONE_OR_ID.sub(lambda m: m[0][:3] + "****", _phones(value)))
     if isinstance(value, list):
         return [_scrub(v) for v in value]
     if isinstance(value, dict):
@@ -87,10 +107,22 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+def _printable(value: Any) -> Any:
+    """Lone surrogates (a cut emoji a record may carry) as U+FFFD, so the record can be printed and saved."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    return value
+
+
 def masked_raw(raw: Any) -> Any:
     """A raw (possibly invalid) record safe to print: consumer masked, free text and unknown fields scrubbed."""
     if not isinstance(raw, dict):
         return f"(a JSON {type(raw).__name__}, not an object: not shown, it may hold personal data)"
+    raw = _printable(raw)
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "consumer":

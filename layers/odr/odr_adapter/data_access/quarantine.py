@@ -2,6 +2,19 @@
 
 Items ``pk=QUARANTINE, sk=<id>`` in the case table; the id is a hash of the raw record, so the same bad
 record quarantined twice is one entry (its ``quarantined_at`` is then the latest time).
+
+Whatever the record, its entry can be written and read back:
+
+- the raw record is stored as JSON text (:func:`~odr_adapter.models.limits.json_text`): UTF-8, or ``\\u`` escapes
+  when it holds a lone surrogate, which UTF-8 (and so DynamoDB) cannot carry;
+- a record whose text is over :data:`~odr_adapter.models.limits.MAX_QUARANTINED_BYTES` is stored as its digest
+  (:func:`~odr_adapter.models.limits.digest_stub`: identity, size, largest fields, SHA-256), not in S3. Why: the
+  12315 platform keeps the record and serves it again (same complaint id and revision, matched by the digest),
+  so nothing is lost that cannot be fetched; a record that large is garbage or an attack far more often than a
+  complaint, and copying it whole would put a consumer's personal data in a second store with its own access,
+  encryption and retention to keep; and an entry stays one bounded item the operator's tools read as before.
+  Such an entry cannot be redriven (there is nothing to send): the operator has the platform send it again.
+- problems are capped in number and length, and the complaint id kept beside them is cut to 64 characters.
 """
 
 from __future__ import annotations
@@ -13,9 +26,24 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from odr_adapter.data_access.clients import client
+from odr_adapter.models.limits import MAX_QUARANTINED_BYTES, TRUNCATED, digest_stub, is_digest_stub, json_text
 from odr_adapter.ports import Outbound
 
 _PK = {"S": "QUARANTINE"}
+MAX_PROBLEMS = 200
+MAX_PROBLEM_CHARS = 300
+
+
+def _safe(text: str, limit: int) -> str:
+    """Cut to ``limit`` characters, lone surrogates written as ``\\udxxx`` (DynamoDB takes only UTF-8)."""
+    return text[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _bounded(problems: list[dict[str, str]]) -> list[dict[str, str]]:
+    kept = [{k: _safe(str(v), MAX_PROBLEM_CHARS) for k, v in p.items()} for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        kept.append({"path": "(record)", "reason": f"{len(problems) - MAX_PROBLEMS} more problems not kept"})
+    return kept
 
 
 def _entry(item: dict[str, Any]) -> dict[str, Any]:
@@ -38,17 +66,22 @@ class QuarantineStore:
         self.db = client("dynamodb")
 
     def put(self, raw: Any, problems: list[dict[str, str]], at: str) -> str:
-        text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+        text = json_text(raw, sort_keys=True)
         key = hashlib.sha256(text.encode()).hexdigest()[:16]
-        cid = raw.get("complaint_id") if isinstance(raw, dict) else None
+        if len(text.encode()) > MAX_QUARANTINED_BYTES:
+            raw = digest_stub(raw)
+            text = json_text(raw, sort_keys=True)
+            problems = [*problems, {"path": "(record)", "reason": "too large to keep whole: kept as its SHA-256"}]
+        identity = raw[TRUNCATED] if is_digest_stub(raw) else raw
+        cid = identity.get("complaint_id") if isinstance(identity, dict) else None
         self.db.put_item(
             TableName=self.table,
             Item={
                 "pk": _PK,
                 "sk": {"S": key},
-                "complaint_id": {"S": str(cid or "")},
+                "complaint_id": {"S": _safe(str(cid or ""), 64)},
                 "raw": {"S": text},
-                "problems": {"S": json.dumps(problems, ensure_ascii=False)},
+                "problems": {"S": json_text(_bounded(problems))},
                 "quarantined_at": {"S": at},
             },
         )
@@ -88,8 +121,14 @@ class QuarantineStore:
     def redrive(self, entry: dict[str, Any], intake: Outbound) -> bool:
         """Send the raw record to intake as the poller does, then remove the entry (only once it was sent).
 
-        False when intake quarantined the record again before the removal: the new entry is kept.
+        False when intake quarantined the record again before the removal: the new entry is kept. An entry that
+        kept only the record's digest cannot be redriven: the platform must send the record again.
         """
+        if is_digest_stub(entry["raw"]):
+            raise RedriveFailed(
+                f"{entry['id']} kept only the digest of a record too large to store; have the 12315 platform send "
+                "it again (complaint id, revision and SHA-256 are in the entry); it stays in quarantine"
+            )
         try:
             intake.send({"record": entry["raw"], "source": "redrive"})
         except (ClientError, BotoCoreError) as exc:

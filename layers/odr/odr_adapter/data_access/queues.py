@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from odr_adapter.data_access.clients import client
+from odr_adapter.models.limits import QUEUE_MESSAGE_BYTES, json_text
+
+
+class MessageTooLarge(ValueError):
+    """A body over SQS's message limit: the caller must queue a digest instead (intake_message does)."""
+
+
+def _text(body: dict[str, Any]) -> str:
+    """The message text: UTF-8 JSON, with ``\\u`` escapes when a string holds what SQS cannot carry."""
+    text = json_text(body)
+    if len(text.encode("utf-8")) > QUEUE_MESSAGE_BYTES:
+        raise MessageTooLarge(f"message is {len(text.encode('utf-8'))} bytes; SQS takes at most {QUEUE_MESSAGE_BYTES}")
+    return text
 
 
 class Queue:
@@ -14,7 +26,7 @@ class Queue:
         self.sqs = client("sqs")
 
     def send(self, body: dict[str, Any]) -> None:
-        self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(body, ensure_ascii=False))
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=_text(body))
 
     def send_all(self, bodies: list[dict[str, Any]]) -> None:
         """Queue every body or raise: a record is never reported queued when it is not.
@@ -22,7 +34,7 @@ class Queue:
         Batches hold at most 10 messages and stay under SQS's 1 MiB batch limit; failed entries are sent again
         one by one (which raises if SQS still refuses them).
         """
-        texts = [json.dumps(b, ensure_ascii=False) for b in bodies]
+        texts = [_text(b) for b in bodies]
         for chunk in _batches(texts):
             entries = [{"Id": str(i), "MessageBody": text} for i, text in enumerate(chunk)]
             got = self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries)

@@ -1,13 +1,29 @@
-"""Intake: a feed record becomes exactly one case; later revisions update it, never an older one."""
+"""Intake: a feed record becomes exactly one case; later revisions update it, never an older one.
+
+A record that cannot become a case is quarantined with every reason, never dropped and never retried until it
+blocks the queue: one that breaks the contract, one holding text no store can carry (a lone surrogate: half an
+emoji cut by the sender), one too large to keep in a case item (:data:`~odr_adapter.models.limits.MAX_RECORD_BYTES`),
+and one too large for the queue itself, which the webhook and the poller replace by a digest at the edge
+(:func:`intake_message`) so that the rest of their push or page goes on.
+"""
 
 from __future__ import annotations
 
 import json
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from odr_adapter.models.case import Case, StaleCase, transition
-from odr_adapter.models.record import Complaint, RecordInvalid, parse_record
+from odr_adapter.models.limits import (
+    MAX_RECORD_BYTES,
+    QUEUE_MESSAGE_BYTES,
+    digest_stub,
+    is_digest_stub,
+    text_bytes,
+    unpaired_surrogates,
+)
+from odr_adapter.models.record import LONE_SURROGATE, Complaint, Problem, RecordInvalid, parse_record
 from odr_adapter.ports import Services, TokenGone
 from odr_adapter.workflow.retry import on_stale
 
@@ -19,24 +35,79 @@ def execution_name(complaint_id: str) -> str:
     return f"case-{complaint_id}"
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A record the edge could not queue whole: what is kept of it, and why (intake quarantines it)."""
+
+    raw: Any
+    problems: list[dict[str, str]]
+
+
+def intake_message(record: Any, source: str) -> dict[str, Any]:
+    """The intake message for one record: ``{"record": ..., "source": ...}``, or, for a record that would not
+    fit in a queue message, its digest and the reason (``"problems"``), so it is quarantined, not lost, and the
+    rest of the push or page is queued as usual."""
+    message = {"record": record, "source": source}
+    size = text_bytes(message)
+    if size <= QUEUE_MESSAGE_BYTES:
+        return message
+    reason = f"record is {size} bytes; a queued record is at most {QUEUE_MESSAGE_BYTES} (kept as its SHA-256)"
+    return {"record": digest_stub(record), "source": source, "problems": [{"path": "(record)", "reason": reason}]}
+
+
 def parse_message(body: str) -> dict[str, Any]:
-    """An intake message is ``{"record": ..., "source": ...}``; anything else carries its text as the record,
-    so that it is quarantined with the reason rather than retried until it reaches the dead-letter queue."""
+    """An intake message is ``{"record": ..., "source": ...}`` (with ``"problems"`` when the edge refused the
+    record: its record is then a :class:`Refused`); anything else carries its text as the record, so that it is
+    quarantined with the reason rather than retried until it reaches the dead-letter queue."""
     try:
         message = json.loads(body)
     except ValueError:
         return {"record": body, "source": "unreadable"}
-    return message if isinstance(message, dict) and "record" in message else {"record": message, "source": "unknown"}
+    if not isinstance(message, dict) or "record" not in message:
+        return {"record": message, "source": "unknown"}
+    problems = message.get("problems")
+    if isinstance(problems, list) and problems:
+        return {**message, "record": Refused(message["record"], [_plain(p) for p in problems])}
+    return message
+
+
+def _plain(problem: Any) -> dict[str, str]:
+    given = problem if isinstance(problem, dict) else {}
+    return {"path": str(given.get("path", "(record)")), "reason": str(given.get("reason", problem))}
+
+
+def record_problems(raw: Any) -> list[Problem]:
+    """Why a record cannot be stored as it is, whatever the contract says of it: text no store can carry,
+    or a size no case item can hold. Empty when it can be."""
+    problems = [Problem(path=path, reason=LONE_SURROGATE) for path in unpaired_surrogates(raw)]
+    size = text_bytes(raw)
+    if size > MAX_RECORD_BYTES:
+        problems.append(
+            Problem(path="(record)", reason=f"record is {size} bytes; a case keeps at most {MAX_RECORD_BYTES}")
+        )
+    return problems
 
 
 def ingest(raw: Any, svc: Services) -> IngestOutcome:
-    """Apply one record; an invalid one is quarantined with every reason, never dropped."""
+    """Apply one record; one that cannot become a case is quarantined with every reason, never dropped."""
+    if isinstance(raw, Refused):
+        return _quarantine(raw.raw, raw.problems, svc)
+    if is_digest_stub(raw):  # a digest that came back (a redrive): the record itself must come from the platform
+        return _quarantine(raw, [{"path": "(record)", "reason": "only a digest of this record was kept"}], svc)
+    unstorable = record_problems(raw)
     try:
         complaint = parse_record(raw)
     except RecordInvalid as invalid:
-        svc.quarantine.put(raw, [p.model_dump() for p in invalid.problems], svc.clock.now().isoformat())
-        return "quarantined"
+        found = unstorable + [p for p in invalid.problems if not (unstorable and p.reason == LONE_SURROGATE)]
+        return _quarantine(raw, [p.model_dump() for p in found], svc)
+    if unstorable:
+        return _quarantine(raw, [p.model_dump() for p in unstorable], svc)
     return on_stale(lambda: _apply(complaint, svc))
+
+
+def _quarantine(raw: Any, problems: list[dict[str, str]], svc: Services) -> IngestOutcome:
+    svc.quarantine.put(raw, problems, svc.clock.now().isoformat())
+    return "quarantined"
 
 
 def _apply(complaint: Complaint, svc: Services) -> IngestOutcome:

@@ -10,19 +10,25 @@ cheap (no read per record) and exact for everything the window can serve again. 
 (complaint id + revision) is not among them are queued: the overlap serves the last records again on every run,
 and sending them again would only make intake drop them again. The keys are saved with the cursor after the
 page is queued, so a crash in between queues them once more (at least once, never lost).
+
+A bad record never stalls the feed: records are queued as they came (intake judges and quarantines them), one
+holding a lone surrogate is carried with ``\\u`` escapes, and one too large for a queue message is queued as its
+digest with the reason (:func:`~odr_adapter.feed.intake.intake_message`), so the page is queued and the cursor
+moves past it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from odr_adapter.clock import Clock
+from odr_adapter.feed.intake import intake_message
 from odr_adapter.models.feed import Checkpoint
+from odr_adapter.models.limits import json_text
 from odr_adapter.ports import BulkQueue, Feed, StateStore
 
 OVERLAP = timedelta(minutes=10)
@@ -51,7 +57,7 @@ def record_key(item: Any) -> str:
     """``complaint_id#revision``; a record lacking them is keyed by its content (intake quarantines it)."""
     if isinstance(item, dict) and isinstance(item.get("complaint_id"), str) and isinstance(item.get("revision"), int):
         return f"{item['complaint_id']}#{item['revision']}"
-    digest = hashlib.sha256(json.dumps(item, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+    digest = hashlib.sha256(json_text(item, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:32]}"
 
 
@@ -117,7 +123,7 @@ def _run(
             else:
                 report.new += 1
             if key not in recent:
-                fresh.append({"record": item, "source": "poll"})
+                fresh.append(intake_message(item, "poll"))
             recent[key] = at or started
         queue.send_all(fresh)
         report.queued += len(fresh)

@@ -1,26 +1,34 @@
 """The push side of the feed (contract section 3): check a signed batch from the 12315 platform and queue it.
 
 Checks run cheapest and safest first: size (413), then the signature over the raw bytes (401) before the body is
-even parsed, then the envelope (400). The answer is 202 only once every record is durably on the intake queue;
-otherwise the push fails with a 5xx and the platform sends it again. Records themselves are not judged here:
-intake validates each one and quarantines what is wrong, so nothing is lost.
+even parsed, then the JSON within its limits (400: nesting depth, number length, no NaN/Infinity; see
+:mod:`odr_adapter.models.limits`), then the envelope (400). No body, however hostile, gets a 5xx: the platform
+retries anything but 2xx and 4xx, so a 5xx for a bad body would be retried forever. The answer is 202 only once
+every record is durably on the intake queue; otherwise (the queue failed) the push fails with a 503 and the
+platform sends it again.
+
+Records themselves are not judged here: intake validates each one and quarantines what is wrong, so nothing is
+lost and one bad record never holds up the others. A record too large for a queue message is queued as its digest
+with the reason (:func:`~odr_adapter.feed.intake.intake_message`), to be quarantined like any other bad record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
 from odr_adapter.clock import Clock
+from odr_adapter.feed.intake import intake_message
+from odr_adapter.models.limits import RequestRejected, body_bytes, loads_limited
 from odr_adapter.ports import BulkQueue
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_ITEMS = 100
+MAX_DEPTH = 32  # {"items": [record]} is 5 levels deep with attachments; unknown fields may add a few
 WINDOW_SECONDS = 300
 TIMESTAMP_HEADER = "X-12315-Timestamp"
 SIGNATURE_HEADER = "X-12315-Signature"
@@ -59,6 +67,8 @@ def verify_signature(headers: Mapping[str, str], body: bytes, secret: str, clock
     given = _header(headers, SIGNATURE_HEADER)
     if not stamp or not given:
         raise PushRejected(401, f"{TIMESTAMP_HEADER} and {SIGNATURE_HEADER} are required")
+    if not given.isascii():
+        raise PushRejected(401, "signature does not match")
     if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 11:  # 11 digits: until the year 5138
         raise PushRejected(401, f"{TIMESTAMP_HEADER} must be Unix seconds")
     skew = abs(clock.now().timestamp() - int(stamp))
@@ -69,12 +79,20 @@ def verify_signature(headers: Mapping[str, str], body: bytes, secret: str, clock
         raise PushRejected(401, "signature does not match")
 
 
-def parse_envelope(body: bytes) -> list[dict[str, Any]]:
-    """The records of ``{"items": [1..100 objects]}``, or 400 with every problem found."""
+def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
+    """The bytes the platform signed: API Gateway hands text bodies over as they came, binary ones in base64."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PushRejected(400, "body is not JSON", [{"field": "body", "reason": str(exc)}]) from None
+        return body_bytes(body, is_base64_encoded)
+    except RequestRejected as exc:
+        raise PushRejected(exc.status, exc.message, [{"field": "body", "reason": exc.message}]) from None
+
+
+def parse_envelope(body: bytes) -> list[dict[str, Any]]:
+    """The records of ``{"items": [1..100 objects]}``, or 400 (413) with every problem found."""
+    try:
+        data = loads_limited(body, MAX_BODY_BYTES, MAX_DEPTH)
+    except RequestRejected as exc:
+        raise PushRejected(exc.status, exc.message, [{"field": "body", "reason": exc.message}]) from None
     try:
         return Envelope.model_validate(data).items
     except ValidationError as exc:
@@ -89,7 +107,7 @@ def accept_push(headers: Mapping[str, str], body: bytes, secret: str, queue: Bul
     verify_signature(headers, body, secret, clock)
     items = parse_envelope(body)
     try:
-        queue.send_all([{"record": item, "source": "push"} for item in items])
+        queue.send_all([intake_message(item, "push") for item in items])
     except Exception as exc:  # whatever the cause, the platform must send the batch again
         raise NotQueued(f"{len(items)} records not queued: {type(exc).__name__}") from exc
     return len(items)

@@ -7,8 +7,9 @@ problem by field path. Problem texts never echo the submitted values, so they ar
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -22,30 +23,40 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 from stdnum.cn import uscc as stdnum_uscc
 
 from odr_adapter.clock import local
 
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+
 
 def _money(value: Any) -> Decimal:
+    """Yuan as a decimal string: digits, then at most two decimals ("199", "199.5" and "199.00" alike).
+
+    Never a JSON number (a binary float cannot hold 0.1), an exponent ("1E+11"), NaN, Infinity, a sign or spaces.
+    """
     if not isinstance(value, str):
-        raise ValueError('money must be a decimal string such as "299.00"')
+        raise PydanticCustomError("money_type", 'money must be a decimal string such as "299.00"')
     if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]+)?", value):
-        raise ValueError("money must be digits with an optional decimal part")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern above already excludes this
-        raise ValueError("not a decimal amount") from exc
+        raise PydanticCustomError(
+            "money_format", "money must be digits with an optional decimal part (no sign, exponent or spaces)"
+        )
+    amount = Decimal(value)
     exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise ValueError("money has at most two decimal places")
+        raise PydanticCustomError("money_places", "money has at most two decimal places")
     return amount
 
 
 def _uscc(value: Any) -> str:
+    """The canonical credit code: full-width characters folded (NFKC), spaces and dashes removed, upper case
+    (stdnum's ``compact``); only then checked, so ``９１３１…`` or ``91310116 ma1jk7q26h`` is the same code."""
     if not isinstance(value, str):
         raise ValueError("credit code must be a string")
+    value = stdnum_uscc.compact(unicodedata.normalize("NFKC", value))
     if not re.fullmatch(r"[0-9A-HJ-NPQRTUWXY]{18}", value):
         raise ValueError("credit code must be 18 characters of the GB 32100 alphabet")
     # stdnum's validate() wants 8 leading digits, but GB 32100 allows a letter as the registering
@@ -98,6 +109,12 @@ def _iso_date(value: Any) -> Any:
 
 
 Money = Annotated[Decimal, BeforeValidator(_money)]
+MoneyString = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["199.00", "199"]}),
+]
+"""Money in a request body: the same decimal string, documented as such in the OpenAPI document."""
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp), AfterValidator(_representable)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Uscc = Annotated[str, BeforeValidator(_uscc)]
@@ -193,9 +210,12 @@ class RecordInvalid(Exception):
         super().__init__("; ".join(f"{p.path}: {p.reason}" for p in problems))
 
 
+LONE_SURROGATE = "text holds a lone surrogate (a character cut in half, e.g. half an emoji)"
+
+
 def _problem(error: Any) -> Problem:
-    path = ".".join(str(part) for part in error["loc"]) or "(record)"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    path = ".".join(str(part).encode("utf-8", "backslashreplace").decode() for part in error["loc"]) or "(record)"
+    message = LONE_SURROGATE if error["type"] == "string_unicode" else str(error["msg"]).removeprefix("Value error, ")
     return Problem(path=path, reason=message)
 
 

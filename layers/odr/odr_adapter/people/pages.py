@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -196,10 +197,24 @@ def _feedback(case: Case) -> dict[str, Any] | None:
         "result": "和解成功" if fb.settled else "和解不成",
         "settled": fb.settled,
         "amount": f"{fb.recovered_amount:.2f}",
+        "above_claim": _above_claim(case, fb.recovered_amount) if fb.settled else "",
         "reason": fb.not_settled_reason or "",
         "summary": fb.summary,
         "at": f"{local(fb.reported_at):%Y-%m-%d %H:%M}",
     }
+
+
+def _above_claim(case: Case, amount: Decimal) -> str:
+    """The station's warning when the reported amount is above the consumer's claim (the claim was lowered by a
+    later revision, or the result was reported before the claim bounded it): it is checked, never assumed."""
+    claimed = case.record.get("claimed_amount")
+    try:
+        claim = Decimal(claimed) if isinstance(claimed, str) else None
+    except InvalidOperation:
+        return ""
+    if claim is None or amount <= claim:
+        return ""
+    return f"挽回金额 {amount:.2f} 元超过消费者的诉求金额 {claim:.2f} 元,请核实后再同意办结。"
 
 
 def _history(case: Case) -> list[dict[str, str]]:
