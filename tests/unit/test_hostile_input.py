@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from odr_adapter.feed.intake import ingest, intake_message, parse_message
 from odr_adapter.feed.webhook import PushRejected, accept_push
+from odr_adapter.messages.sending import send_message
 from odr_adapter.models.directory import District
 from odr_adapter.models.limits import (
     MAX_RECORD_BYTES,
@@ -32,6 +33,7 @@ from odr_adapter.models.links import ActionLink, link_key
 from odr_adapter.models.record import parse_record
 from odr_adapter.people.actions import AmountAboveCeiling, ResultReport, perform
 from odr_adapter.people.enterprise_api import request_json, request_text
+from odr_adapter.people.link_requests import submit_link
 from odr_adapter.people.pages import action_page
 from odr_cli.pii import mask_phone, masked_raw
 from tests.fakes import FakeClock, FakeQueue, World, no_pauses
@@ -279,3 +281,19 @@ def test_the_review_page_warns_when_the_reported_amount_is_above_the_claim(world
     world.change(cid, "revision_applied", "12315", record=lowered)
     html = action_page(world.case(cid), link, district, START).html
     assert 'id="feedback-above-claim"' in html and "99.00" in html
+
+
+def test_an_amount_above_the_claim_on_the_page_changes_nothing_and_leaves_the_link_usable(world: World) -> None:
+    cid = "U-MONEY-PAGE-0001"
+    accepted(world, cid)
+    sent = send_message(cid, "accepted", world.svc, world.delivery)
+    assert sent.link_id is not None
+    before = world.case(cid)
+    form = {"action": "report", "settled": "yes", "recovered_amount": "1000", "summary": "已退款"}
+    with pytest.raises(AmountAboveCeiling):  # the handler answers it with a 400 page (functions/actions/app.py)
+        submit_link(sent.link_id, form, world.svc, world.delivery)
+    assert world.case(cid) == before
+    link = world.links.get(link_key(sent.link_id))
+    assert link is not None and link.used_at is None  # released: the specialist can correct the amount
+    done = submit_link(sent.link_id, {**form, "recovered_amount": "199"}, world.svc, world.delivery)
+    assert done.status == 200 and world.case(cid).feedback.recovered_amount == Decimal("199.00")  # type: ignore[union-attr]
