@@ -17,6 +17,7 @@ from odr_local.inbox import Inbox, Seen, open_link, submit
 from odr_local.stack import REGION, SES_REGION, LocalStack
 from tests.waiting import wait_for_case
 
+from .confirmations import send_confirmations
 from .helpers import record, seed_case
 
 JINFENG = "91310116MA1JK7Q26H"  # class A, SMS first (13900000201)
@@ -42,7 +43,9 @@ def start_case(stack: LocalStack, complaint_id: str, uscc: str = JINFENG) -> Cas
 
 
 def link_pages(stack: LocalStack, complaint_id: str, email: str | None, mobile: str | None) -> list[Seen]:
-    """Every link page, among the messages this person received, that is about the case (newest last)."""
+    """Every link page, among the messages this person received, that is about the case (newest last); queued
+    confirmations are sent first (the confirmation function's trigger)."""
+    send_confirmations(stack)
     inbox = Inbox(SES_REGION, REGION, stack.sms_gateway)
     pages = [open_link(url) for m in inbox.received_by(email, mobile) for url in m.links]
     return [p for p in pages if p.complaint_id == complaint_id]

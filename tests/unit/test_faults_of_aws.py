@@ -115,7 +115,7 @@ def test_twenty_accepts_at_once_act_once_and_confirm_once(world: World) -> None:
     others: list[Outcome] = []
 
     def nineteen_more(*_: Any) -> None:  # they all land between the first one's read and its write
-        for _ in range(19):
+        for _n in range(19):
             others.append(act("U-AWS-TWENTY-001", "accept", SPECIALIST, {}, "api", world.svc, world.delivery))
 
     world.cases.before_next_save(nineteen_more)
@@ -135,7 +135,7 @@ def test_twenty_accepts_at_once_act_once_and_confirm_once(world: World) -> None:
 
 
 def test_write_contention_that_outlasts_the_retries_is_answered_busy_and_changes_nothing(world: World) -> None:
-    case, token = dispatched(world, "U-AWS-BUSY-00001")
+    _, token = dispatched(world, "U-AWS-BUSY-00001")
     for n in range(ATTEMPTS):
         world.cases.race(f"writer_{n}")
 
@@ -189,7 +189,7 @@ def test_an_accept_is_answered_before_its_confirmation_which_is_sent_once_and_re
     [body] = queue.take()
     world.sms.recover()
     sent = send_confirmation(body["complaint_id"], world.svc, world.delivery, body["key"])
-    assert sent is not None and sent.delivered and sent.link_id in world.sms.to(JINFENG_MOBILE)[-1].body
+    assert sent is not None and sent.delivered and str(sent.link_id) in world.sms.to(JINFENG_MOBILE)[-1].body
     case = world.case("U-AWS-ASYNC-0001")
     assert case.confirmation_pending is None
     assert world.events("U-AWS-ASYNC-0001")[-2:] == ["accepted", "notified"]

@@ -1,0 +1,81 @@
+"""Faults of AWS on the real state machine (moto's interpreter) and the real index: a throttled step is retried,
+never failing the case; the sweeper's Query on ByDue finds and heals a case whose callback was lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from odr_adapter.models.case import Case, transition
+from odr_adapter.people.healing import GRACE
+from odr_local import invoker
+from odr_local.stack import LocalStack
+from tests.waiting import wait_for_case
+
+from .conftest import Invoker
+from .helpers import record, sqs_event
+
+
+def _waiting(phase: str) -> Callable[[Case], bool]:
+    return lambda c: c.pending is not None and c.pending.open and c.pending.phase == phase
+
+
+@contextmanager
+def throttled(stack: LocalStack, function: str, operation: str, times: int) -> Iterator[list[str]]:
+    """DynamoDB refuses ``operation`` with ProvisionedThroughputExceededException when ``function`` calls it,
+    ``times`` times (each an invocation's attempt that botocore's retries did not get through)."""
+    name = stack.deployment.ref(function)
+    refused: list[str] = []
+    real = getattr(BaseClient, "_make_api_call")  # noqa: B009  (botocore's private, untyped)
+
+    def call(self: BaseClient, operation_name: str, params: dict[str, Any]) -> Any:
+        running = invoker.current()
+        if operation_name == operation and running is not None and running.name == name and len(refused) < times:
+            refused.append(operation_name)
+            error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate of requests exceeds"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation_name)  # type: ignore[typeddict-item]
+        return real(self, operation_name, params)
+
+    setattr(BaseClient, "_make_api_call", call)  # noqa: B010
+    try:
+        yield refused
+    finally:
+        setattr(BaseClient, "_make_api_call", real)  # noqa: B010
+
+
+def test_a_step_throttled_past_botocores_attempts_is_retried_by_the_state_machine(
+    stack: LocalStack, invoke: Invoker
+) -> None:
+    cid = "IT-AWS-THROTTLED-1"
+    with throttled(stack, "ScreenFunction", "PutItem", times=2) as refused:
+        invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
+        case = wait_for_case(stack, cid, _waiting("acceptance"))
+    assert refused == ["PutItem", "PutItem"]  # two invocations failed, the third went through
+    assert case.status == "dispatched" and "acceptance" in case.deadlines
+    assert "workflow_failed" not in [h.event for h in case.history]
+
+
+def test_the_sweeper_finds_a_lost_callback_on_the_index_and_ends_the_wait(stack: LocalStack, invoke: Invoker) -> None:
+    cid = "IT-AWS-SWEEP-00001"
+    invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
+    case = wait_for_case(stack, cid, _waiting("acceptance"))
+    assert case.pending is not None
+    # The acceptance was written; its callback never reached Step Functions, and nobody repeats it.
+    now = stack.now()
+    answered = case.pending.model_copy(update={"answer": {"action": "accepted"}, "answered_at": now})
+    lost, event = transition(case, "accepted", "enterprise:test", now, status="accepted", pending=answered)
+    stack.cases.save(lost, event)
+    ok, early = invoke("SweeperFunction", {})
+    assert ok and early["callbacks"] == 0  # within the grace a step may still be at work
+    stack.kernel.advance(GRACE + timedelta(minutes=1))
+
+    ok, swept = invoke("SweeperFunction", {})
+
+    assert ok and swept["callbacks"] >= 1 and swept["healed"] >= 1
+    resumed = wait_for_case(stack, cid, _waiting("resolution"))
+    assert [h.event for h in resumed.history].count("accepted") == 1 and resumed.owes_since is None
