@@ -15,6 +15,8 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.handlers import BUILTIN_HANDLERS
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from . import aws_calls
+
 _apps: dict[str, Any] = {}  # endpoint (scheme://host:port) -> the WSGI application serving it
 
 
@@ -48,7 +50,8 @@ def _answer(request: Any, **_: Any) -> AWSResponse | None:
         data=body or b"",
     ).get_environ()
     environ["REMOTE_ADDR"] = "127.0.0.1"
-    chunks, status, response_headers = run_wsgi_app(app, environ)
+    with aws_calls.answering():  # what the emulator calls meanwhile is AWS's own doing, not a function's
+        chunks, status, response_headers = run_wsgi_app(app, environ)
     headers_out = HTTPHeaders()
     for key, value in response_headers.items():
         headers_out[key] = value
@@ -56,8 +59,10 @@ def _answer(request: Any, **_: Any) -> AWSResponse | None:
 
 
 def serve(endpoint: str, app: Any) -> None:
-    """Answer this process's calls to ``endpoint`` with ``app`` (until :func:`forget`)."""
+    """Answer this process's calls to ``endpoint`` with ``app`` (until :func:`forget`); the functions' calls to
+    it are recorded apart (:mod:`aws_calls`)."""
     _apps[endpoint] = app
+    aws_calls.begin(endpoint)
 
 
 def forget(endpoint: str) -> None:
@@ -65,7 +70,9 @@ def forget(endpoint: str) -> None:
 
 
 def install() -> None:
-    """For every botocore session, those created from now on and the default one boto3 already has."""
+    """For every botocore session, those created from now on and the default one boto3 already has; with the
+    recorder of the functions' calls (:mod:`aws_calls`)."""
+    aws_calls.install(BUILTIN_HANDLERS)
     if ("before-send", _answer) not in BUILTIN_HANDLERS:
         BUILTIN_HANDLERS.append(("before-send", _answer))
     import boto3
