@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
 RESULT ?= build/run-result.json
 
-.PHONY: run test up lint unit e2e build clean bench browser scale
+.PHONY: run test up lint unit e2e build clean bench browser scale chaos
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench: $(STAMP)
 
 scale: $(STAMP)  ## 1,000 complaints over a month of virtual time: wall, CPU, peak memory, reconciliation
 	$(BIN)/python bench/run_scale.py scenarios/jinshan-year-slice.yaml
+
+chaos: $(STAMP)  ## the reliability suite at full size (docs/reliability.md): one table of lost / duplicated / stuck / 5xx / PII
+	$(BIN)/odr-local chaos --full
 
 clean:
 	rm -rf $(VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     pub = sub.add_parser("publish", help="put records (JSON, or JSON Lines) on a running stack's 12315 platform")
     pub.add_argument("file", type=Path)
     pub.add_argument("--now", action="store_true", help="register them at the stack's current time")
+    chaos = sub.add_parser("chaos", help="the reliability suite under faults; prints one table (docs/reliability.md)")
+    chaos.add_argument("--full", action="store_true", help="the full sizes (1,000 complaints, 10,000 inputs)")
     args = parser.parse_args(argv)
     screen = sys.__stdout__
     assert screen is not None
@@ -123,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
         run_scenario(args.scenario, args.result, out=screen)
         return 0
+    if args.command == "chaos":
+        from . import chaos as suite
+
+        outcomes = suite.run(full=args.full, out=screen)
+        return 0 if all(o.ok for o in outcomes) else 1
     return up(args, screen)
 
 

@@ -8,7 +8,7 @@ about two milliseconds each. Clients in other processes (the odr CLI, the AWS CL
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
@@ -32,11 +32,23 @@ class _Body:
         return data
 
 
-def _answer(request: Any, **_: Any) -> AWSResponse | None:
+class Faults(Protocol):
+    """Decides, per call, whether AWS fails it (see :mod:`odr_local.aws_faults`)."""
+
+    def before(self, request: Any, event_name: str) -> AWSResponse | None: ...  # a refusal: nothing applied
+    def after(self, request: Any, event_name: str) -> None: ...  # may raise: applied, but the answer is lost
+
+
+faults: Faults | None = None  # set by the chaos suite
+
+
+def _answer(request: Any, event_name: str = "", **_: Any) -> AWSResponse | None:
     parts = urlsplit(request.url)
     app = _apps.get(f"{parts.scheme}://{parts.netloc}")
     if app is None:
         return None
+    if faults is not None and (refused := faults.before(request, event_name)) is not None:
+        return refused
     body = request.body
     if hasattr(body, "read"):
         body = body.read()
@@ -52,6 +64,8 @@ def _answer(request: Any, **_: Any) -> AWSResponse | None:
     environ["REMOTE_ADDR"] = "127.0.0.1"
     with aws_calls.answering():  # what the emulator calls meanwhile is AWS's own doing, not a function's
         chunks, status, response_headers = run_wsgi_app(app, environ)
+    if faults is not None:
+        faults.after(request, event_name)
     headers_out = HTTPHeaders()
     for key, value in response_headers.items():
         headers_out[key] = value

@@ -48,6 +48,8 @@ class LocalFunction:
     seconds: float = 0.0  # real time spent in the handler, summed (a run's profile by function)
     environment: dict[str, str] = field(default_factory=dict)  # the template's variables for this function
     lock: threading.Lock = field(default_factory=threading.Lock)
+    idle: list[ModuleType] = field(default_factory=list)  # warm containers not running an invocation
+    containers: int = 0
 
     def runtime_environment(self) -> dict[str, str]:
         """What the Lambda runtime adds to the template's variables."""
@@ -59,18 +61,42 @@ class LocalFunction:
         }
 
     def load(self) -> Any:
-        with self.lock, running(self):
+        """The handler of the first container (cold-starting it if need be)."""
+        with self.lock:
             if self.module is None:
-                module_name, _ = self.handler.rsplit(".", 1)
-                path = self.code_dir / f"{module_name}.py"
-                spec = importlib.util.spec_from_file_location(f"odr_fn_{self.logical_id}", path)
-                assert spec and spec.loader, f"cannot load {path}"
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[spec.name] = module
-                _fresh_metric_sets()
-                spec.loader.exec_module(module)
-                self.module = module
+                self.module = self._cold_start()
+                self.idle.append(self.module)
         return getattr(self.module, self.handler.rsplit(".", 1)[1])
+
+    @contextmanager
+    def container(self) -> Iterator[Any]:
+        """A container for one invocation, as Lambda gives it: a warm one that is idle, else a new one (a cold
+        start). A container runs one invocation at a time, so concurrent invocations never share a module."""
+        self.load()
+        with self.lock:
+            module = self.idle.pop() if self.idle else None
+        if module is None:
+            with self.lock:
+                module = self._cold_start()
+        try:
+            yield getattr(module, self.handler.rsplit(".", 1)[1])
+        finally:
+            with self.lock:
+                self.idle.append(module)
+
+    def _cold_start(self) -> ModuleType:
+        with running(self):
+            module_name, _ = self.handler.rsplit(".", 1)
+            path = self.code_dir / f"{module_name}.py"
+            suffix = f"_{self.containers}" if self.containers else ""
+            spec = importlib.util.spec_from_file_location(f"odr_fn_{self.logical_id}{suffix}", path)
+            assert spec and spec.loader, f"cannot load {path}"
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[spec.name] = module
+            _fresh_metric_sets()
+            spec.loader.exec_module(module)
+            self.containers += 1
+            return module
 
 
 class LambdaContext:
@@ -153,6 +179,11 @@ def use_function_environments() -> FunctionEnvironment:
     return environ
 
 
+def current() -> LocalFunction | None:
+    """The function this thread runs, if any (the harness's own calls run in none)."""
+    return getattr(_current, "function", None)
+
+
 @contextmanager
 def running(fn: LocalFunction) -> Iterator[None]:
     """This thread runs ``fn``: its environment and log stream are the function's."""
@@ -204,14 +235,13 @@ def run(fn: LocalFunction, event: Any) -> tuple[str, bool, str]:
     fn.invocations += 1
     began = time.perf_counter()
     try:
-        handler = fn.load()
-        with running(fn):
+        with fn.container() as handler, running(fn):
             result = handler(event if event is not None else {}, LambdaContext(fn))
         return json.dumps(result, default=str), False, ""
     except Exception as exc:
         fn.errors += 1
         payload = {
-            "errorType": type(exc).__name__,
+            "errorType": getattr(exc, "lambda_error_type", type(exc).__name__),  # as Lambda reports it
             "errorMessage": str(exc),
             "stackTrace": traceback.format_tb(exc.__traceback__)[-5:],
         }

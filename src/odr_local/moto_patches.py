@@ -34,6 +34,7 @@ import importlib
 import inspect
 import operator
 import threading
+import time
 import types
 from collections.abc import Callable
 from decimal import Decimal
@@ -48,6 +49,8 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser import utils as sfn_utils
+
+from odr_adapter import clock
 
 from . import kernel
 from .invoker import invoke_in_process
@@ -345,6 +348,22 @@ def _clone_without_executions(self: Any, memo: dict[int, Any]) -> Any:
     return clone
 
 
+def _botocore_waits() -> None:
+    """botocore's retry backoff is a pause inside an invocation, so it goes through the one clock's pause (instant
+    in virtual time, where simulated time stands still during work). Adaptive mode's client-side rate limiter is
+    left out: its token bucket refills from ``time.time()``, which stands still during work, so it would wait
+    forever; what it adds in AWS is flow control, not correctness (the retries themselves stay)."""
+    from botocore import endpoint
+    from botocore.retries import bucket
+
+    if "time.sleep(handler_response)" not in inspect.getsource(endpoint.Endpoint):
+        raise RuntimeError("botocore: Endpoint._needs_retry no longer sleeps with time.sleep; adapt the patch")
+    if not hasattr(bucket.TokenBucket, "acquire"):
+        raise RuntimeError("botocore: TokenBucket.acquire is gone; adapt the patch")
+    endpoint.time = _Shim(time, sleep=lambda seconds: clock.pause(seconds))  # type: ignore[attr-defined]
+    bucket.TokenBucket.acquire = lambda self, amount=1, block=True: True  # type: ignore[method-assign]
+
+
 def install() -> None:
     for owner, name in ((LambdaFunction, "_invoke_lambda"), (moto_backends, "list_of_moto_modules")):
         if not hasattr(owner, name):
@@ -360,3 +379,4 @@ def install() -> None:
     _scalar_comparisons()
     _partition_reads()
     _programs_kept()
+    _botocore_waits()

@@ -14,7 +14,7 @@ from odr_local.stack import LocalStack
 
 def cold(fn: LocalFunction, **changes: object) -> LocalFunction:
     """The function as a new container would load it."""
-    return replace(fn, module=None, lock=threading.Lock(), **changes)  # type: ignore[arg-type]
+    return replace(fn, module=None, lock=threading.Lock(), idle=[], containers=0, **changes)  # type: ignore[arg-type]
 
 
 def test_every_function_loads_its_settings_from_its_own_template_environment(stack: LocalStack) -> None:

@@ -26,7 +26,7 @@ def test_a_state_machine_waits_days_of_simulated_time_in_no_time(stack: LocalSta
     }
     role = "arn:aws-cn:iam::123456789012:role/odr-local-test"
     machine = sfn.create_state_machine(name="three-days", definition=json.dumps(definition), roleArn=role)
-    began, wall = stack.now(), time.monotonic()
+    began, wall = stack.now().replace(microsecond=0), time.monotonic()  # the API's dates have milliseconds
     arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="pause-1")["executionArn"]
     assert stack.wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
     stopped = sfn.describe_execution(executionArn=arn)["stopDate"]

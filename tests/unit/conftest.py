@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from odr_adapter.models.directory import District
 from odr_adapter.models.record import Complaint, parse_record
 from odr_cli.district_files import read_district
+from tests.fakes import World, no_pauses
 
 REPO = Path(__file__).resolve().parents[2]
 RECORDS = REPO / "tests" / "fixtures" / "records"
@@ -71,3 +73,27 @@ def complaint() -> Callable[..., Complaint]:
 @pytest.fixture(scope="session")
 def district() -> District:
     return read_district(DISTRICT_DATA)
+
+
+# --- the stateful paths on the in-memory ports (tests/unit/test_*_paths.py) ---------------------------------------
+
+START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+
+
+@pytest.fixture
+def pauses() -> Iterator[list[float]]:
+    """Backoffs return at once (and say what they were asked for); the path modules use it for every test."""
+    with no_pauses() as asked:
+        yield asked
+
+
+@pytest.fixture
+def world(district: District) -> World:
+    return World(district, START)
+
+
+def record(name: str = "odr-by-uscc", **changes: Any) -> dict[str, Any]:
+    """An example record with some fields changed."""
+    raw = load_example(name)
+    raw.update(changes)
+    return raw

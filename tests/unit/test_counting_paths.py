@@ -5,8 +5,7 @@ and the counters equal a recount from the cases."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,17 +17,12 @@ from odr_adapter.people.actions import perform
 from odr_adapter.stats.counters import count_changes, differences, recount
 from odr_adapter.stats.figures import lifetime
 from odr_adapter.workflow.steps import close, escalate
-from tests.fakes import World, no_pauses
-from tests.unit.conftest import load_example
+from tests.fakes import World
+from tests.unit.conftest import START, load_example
 
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+pytestmark = pytest.mark.usefixtures("pauses")
+
 SPECIALIST = "enterprise:91310116MA1JK7Q26H"
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ or tells a person something untrue (docs/reliability.md, "Faults of AWS")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
-from odr_adapter.models.directory import District
 from odr_adapter.models.links import link_key
 from odr_adapter.people.confirmations import LEASE, SendingElsewhere, send_confirmation
 from odr_adapter.people.enterprise_api import api_answer
@@ -20,24 +18,14 @@ from odr_adapter.people.link_requests import submit_link
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.ports import TransientFault
 from odr_adapter.workflow.retry import ATTEMPTS
-from tests.fakes import World, no_pauses
-from tests.unit.conftest import load_example
+from tests.fakes import World
+from tests.unit.conftest import START, load_example
 
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+pytestmark = pytest.mark.usefixtures("pauses")
+
 JINFENG = "91310116MA1JK7Q26H"
 SPECIALIST = f"enterprise:{JINFENG}"
 JINFENG_MOBILE = "13900000201"
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
-
-
-@pytest.fixture
-def world(district: District) -> World:
-    return World(district, START)
 
 
 def dispatched(world: World, complaint_id: str) -> tuple[Case, str]:

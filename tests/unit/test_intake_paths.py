@@ -6,7 +6,6 @@ record once and never moves its cursor past what it did not queue."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,32 +14,14 @@ import pytest
 from odr_adapter.feed.intake import ingest, parse_message
 from odr_adapter.feed.polling import poll
 from odr_adapter.models.case import CaseWithdrawn
-from odr_adapter.models.directory import District
 from odr_adapter.workflow.steps import screen_and_route
-from tests.fakes import FakeFeed, FakeFeedState, FakeQueue, World, no_pauses
-from tests.unit.conftest import load_example
-
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
-
-
-@pytest.fixture
-def world(district: District) -> World:
-    return World(district, START)
-
-
-def record(name: str = "odr-by-uscc", **changes: Any) -> dict[str, Any]:
-    raw = load_example(name)
-    raw.update(changes)
-    return raw
-
+from tests.fakes import FakeFeed, FakeFeedState, FakeQueue, World
+from tests.unit.conftest import START, record
 
 # --- intake -----------------------------------------------------------------------------------------------------
+
+
+pytestmark = pytest.mark.usefixtures("pauses")
 
 
 def test_a_new_record_becomes_a_case_and_starts_its_execution(world: World) -> None:

@@ -4,34 +4,22 @@ on nothing; a bad form or a workflow not ready yet leaves the link usable."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
-from odr_adapter.models.directory import District
 from odr_adapter.models.links import ActionLink, link_key
 from odr_adapter.people.link_requests import open_link, submit_link
 from odr_adapter.workflow.steps import screen_and_route
-from tests.fakes import World, no_pauses
+from tests.fakes import World
 from tests.unit.conftest import load_example
 
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+pytestmark = pytest.mark.usefixtures("pauses")
+
 JINFENG = "91310116MA1JK7Q26H"
 SHANYANG = "91310116MA1H3N8W6F"
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
-
-
-@pytest.fixture
-def world(district: District) -> World:
-    return World(district, START)
 
 
 def dispatched(world: World, complaint_id: str) -> tuple[Case, str, str]:

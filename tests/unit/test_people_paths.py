@@ -4,7 +4,6 @@ nothing is still recorded. The moto suites (test_actions_delivery, test_links_ap
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,33 +12,22 @@ import pytest
 from pydantic import ValidationError
 
 from odr_adapter.models.case import Case, InvalidAction
-from odr_adapter.models.directory import District
 from odr_adapter.models.links import link_key
 from odr_adapter.people.actions import DeadlinePassed, NotYetWaiting, perform
 from odr_adapter.people.enterprise_api import CaseNotFound, Unauthorised, api_answer, authenticate, enterprise_act
 from odr_adapter.people.submissions import act
 from odr_adapter.workflow.steps import close, escalate, screen_and_route
-from tests.fakes import World, no_pauses
-from tests.unit.conftest import load_example
+from tests.fakes import World
+from tests.unit.conftest import START, load_example
 
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+pytestmark = pytest.mark.usefixtures("pauses")
+
 JINFENG = "91310116MA1JK7Q26H"
 SHANYANG = "91310116MA1H3N8W6F"
 SPECIALIST = f"enterprise:{JINFENG}"
 JINFENG_MOBILE = "13900000201"
 RESOLUTION_DUE = datetime.fromisoformat("2026-12-07T16:00:00+00:00")
 REPORT = {"settled": True, "recovered_amount": "150.50", "summary": "部分退款,消费者同意"}
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
-
-
-@pytest.fixture
-def world(district: District) -> World:
-    return World(district, START)
 
 
 def dispatched(world: World, complaint_id: str) -> tuple[Case, str]:

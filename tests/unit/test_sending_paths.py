@@ -4,7 +4,6 @@ the enterprise cannot be reached, each message and each reminder sent and record
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,38 +11,21 @@ import pytest
 
 from odr_adapter.messages.sending import notify, send_message
 from odr_adapter.models.case import Case
-from odr_adapter.models.directory import District
 from odr_adapter.models.links import link_key
 from odr_adapter.people.actions import perform
 from odr_adapter.people.reminders import remind, send_reminders
 from odr_adapter.workflow.steps import escalate, screen_and_route
-from tests.fakes import World, no_pauses
-from tests.unit.conftest import load_example
+from tests.fakes import World
+from tests.unit.conftest import START, record
 
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+pytestmark = pytest.mark.usefixtures("pauses")
+
 JINFENG = "91310116MA1JK7Q26H"
 JINFENG_MOBILE = "13900000201"
 JINFENG_EMAIL = "odr@jinfeng-yungou.example.com"
 ZHUJING_EMAIL = "zhujing.station@example.com"  # the station of 金枫云购
 ZHUJING_MOBILE = "13800000102"
 ACCEPTANCE_DUE = datetime.fromisoformat("2026-12-02T16:00:00+00:00")
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
-
-
-@pytest.fixture
-def world(district: District) -> World:
-    return World(district, START)
-
-
-def record(name: str = "odr-by-uscc", **changes: Any) -> dict[str, Any]:
-    raw = load_example(name)
-    raw.update(changes)
-    return raw
 
 
 def notes(world: World, complaint_id: str) -> list[tuple[str, dict[str, Any]]]:

@@ -3,10 +3,8 @@ plus the races and retries only fakes can stage (another writer between a step's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -22,28 +20,12 @@ from odr_adapter.workflow.steps import (
     register_wait,
     screen_and_route,
 )
-from tests.fakes import World, no_pauses
-from tests.unit.conftest import load_example
+from tests.fakes import World
+from tests.unit.conftest import START, record
 
-START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
+pytestmark = pytest.mark.usefixtures("pauses")
+
 JINFENG = "91310116MA1JK7Q26H"
-
-
-@pytest.fixture(autouse=True)
-def pauses() -> Iterator[list[float]]:
-    with no_pauses() as asked:
-        yield asked
-
-
-@pytest.fixture
-def world(district: District) -> World:
-    return World(district, START)
-
-
-def record(name: str = "odr-by-uscc", **changes: Any) -> dict[str, Any]:
-    raw = load_example(name)
-    raw.update(changes)
-    return raw
 
 
 def manual_screening(district: District, station: str = "JS-ZJ") -> District:

@@ -7,17 +7,18 @@ the version read, so it costs one write and needs no transaction.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from odr_adapter.clock import iso_z
 from odr_adapter.data_access.case_items import OPEN_DUE, case_item, case_of
 from odr_adapter.data_access.clients import client
+from odr_adapter.data_access.conditional import write_once
 from odr_adapter.models.case import Case, HistoryEvent, StaleCase
 
 _SER = TypeSerializer()
@@ -79,12 +80,15 @@ class CaseStore:
                 "ExpressionAttributeValues": {":v": {"N": str(expected)}},
             }
         )
-        try:
-            self.db.put_item(TableName=self.table, Item=_item(stored_item(case)), **condition)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StaleCase(f"case {case.complaint_id} changed since version {expected}") from exc
-            raise
+        writer = {"S": uuid.uuid4().hex}  # this write's own mark: two identical writes are still told apart
+        if not write_once(
+            self.db.put_item,
+            lambda old: old.get("writer") == writer,  # this write, its answer lost and retried
+            TableName=self.table,
+            Item={**_item(stored_item(case)), "writer": writer},
+            **condition,
+        ):
+            raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
         return case
 
     def history(self, complaint_id: str) -> list[HistoryEvent]:

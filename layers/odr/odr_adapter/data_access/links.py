@@ -5,14 +5,15 @@ Claims of a single effect (a confirmation sent once) live beside them: ``pk=CLAI
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from odr_adapter.clock import iso_z
 from odr_adapter.data_access.clients import client
+from odr_adapter.data_access.conditional import write_once
 from odr_adapter.models.links import ActionLink, ActionName
 
 _SER = TypeSerializer()
@@ -24,13 +25,8 @@ def _key(key: str) -> dict[str, Any]:
 
 
 def _conditional(call: Any, **kwargs: Any) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    """A conditional write whose failed condition means someone else's change (never ours: see write_once)."""
+    return write_once(call, lambda old: False, **kwargs)
 
 
 class LinkStore:
@@ -42,7 +38,14 @@ class LinkStore:
         doc = link.model_dump(mode="json", exclude_none=True)
         values = {**doc, "pk": f"LINK#{link.key}", "sk": "LINK", "expires_at": iso_z(link.expires_at)}
         item = {k: _SER.serialize(v) for k, v in values.items()}
-        self.db.put_item(TableName=self.table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        if not write_once(
+            self.db.put_item,
+            lambda old: old == item,
+            TableName=self.table,
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk)",
+        ):
+            raise ValueError(f"another link has the key of link {link.key[:8]}…")  # 72 random bits: never
 
     def get(self, key: str) -> ActionLink | None:
         got = self.db.get_item(TableName=self.table, Key=_key(key), ConsistentRead=True)
@@ -52,14 +55,17 @@ class LinkStore:
         return ActionLink.model_validate(item)
 
     def claim(self, key: str, action: ActionName, at: datetime) -> bool:
-        """Mark the link used for ``action``; False when it was used already (by this request or another)."""
-        return _conditional(
+        """Mark the link used for ``action``; False when it was used already (by another request). The claim
+        carries a token of its own: two requests at one instant are still told apart."""
+        token = {"S": uuid.uuid4().hex}
+        return write_once(
             self.db.update_item,
+            lambda old: old.get("claim_token") == token,
             TableName=self.table,
             Key=_key(key),
-            UpdateExpression="SET used_at = :t, used_action = :a",
+            UpdateExpression="SET used_at = :t, used_action = :a, claim_token = :c",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at)",
-            ExpressionAttributeValues={":t": {"S": iso_z(at)}, ":a": {"S": action}},
+            ExpressionAttributeValues={":t": {"S": iso_z(at)}, ":a": {"S": action}, ":c": token},
         )
 
     def release(self, key: str, action: ActionName) -> None:
@@ -68,7 +74,7 @@ class LinkStore:
             self.db.update_item,
             TableName=self.table,
             Key=_key(key),
-            UpdateExpression="REMOVE used_at, used_action",
+            UpdateExpression="REMOVE used_at, used_action, claim_token",
             ConditionExpression="used_action = :a AND attribute_not_exists(#r)",
             ExpressionAttributeNames={"#r": "result"},
             ExpressionAttributeValues={":a": {"S": action}},
@@ -85,13 +91,15 @@ class LinkStore:
 
     def reserve(self, key: str, at: datetime, until: datetime) -> bool:
         """Take the claim unless it is done or another holder's lease has not ended (a conditional write)."""
-        return _conditional(
+        token = {"S": uuid.uuid4().hex}
+        return write_once(
             self.db.update_item,
+            lambda old: old.get("holder") == token,
             TableName=self.table,
             Key={"pk": {"S": f"CLAIM#{key}"}, "sk": {"S": "CLAIM"}},
-            UpdateExpression="SET lease_until = :u, claimed_at = :t",
+            UpdateExpression="SET lease_until = :u, claimed_at = :t, holder = :h",
             ConditionExpression="attribute_not_exists(pk) OR (attribute_not_exists(done_at) AND lease_until <= :t)",
-            ExpressionAttributeValues={":u": {"S": iso_z(until)}, ":t": {"S": iso_z(at)}},
+            ExpressionAttributeValues={":u": {"S": iso_z(until)}, ":t": {"S": iso_z(at)}, ":h": token},
         )
 
     def finish(self, key: str) -> None:
