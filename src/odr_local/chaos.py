@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlencode
 
 import requests
 from hypothesis import HealthCheck, Phase, given, settings
@@ -390,7 +391,13 @@ def hostile(count: int, logs: Path) -> Outcome:
                 got = _api(stack, key if i % 8 == 2 else None, f"/cases/{case.complaint_id}/result", data=fields)
             else:  # a link form's fields
                 form = {"action": str(value)[:50], "recovered_amount": str(value), "settled": str(value)}
-                got = requests.post(link or f"{stack.api.url}/prod/l/unknown", data=form, timeout=120)
+                encoded = urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in form.items()})  # raw bytes
+                got = requests.post(
+                    link or f"{stack.api.url}/prod/l/unknown",
+                    data=encoded,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                    timeout=120,
+                )
             statuses.append(got.status_code)
         stack.kernel.run_until(lambda: False, until=stack.now() + timedelta(hours=1))  # intake of the pushes
         quarantined = {str(q.get("complaint_id")) for q in stack.quarantine.all()}
