@@ -52,7 +52,7 @@ from .stack import REGION, SES_REGION, LocalStack
 START = datetime.fromisoformat("2026-11-30T08:00:00+08:00")
 QUICK = Timing(accept_after_days=0.1, result_after_days=0.3, review_after_days=0.1)
 SIZES = {
-    "short": {"deliveries": 30, "platform": 30, "aws": 20, "hostile": 200, "concurrency": 20},
+    "short": {"deliveries": 20, "platform": 20, "aws": 12, "hostile": 150, "concurrency": 20},
     "full": {"deliveries": 1000, "platform": 300, "aws": 200, "hostile": 10_000, "concurrency": 50},
 }
 

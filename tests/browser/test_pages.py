@@ -42,9 +42,11 @@ def test_accept_report_and_close_in_the_browser(stack: LocalStack, browser: webd
     screenshot(browser, "1-accept")
     press(browser, "accept")
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"
+    assert "短信或邮件" in text(browser, "main")  # the page says where the result link will come
     wait_for_case(stack, cid, lambda c: c.pending is not None and c.pending.phase == "resolution")
 
-    press(browser, "next")  # the page offers the result link the SMS also carries
+    # the result link comes by SMS once the confirmation is sent (after the answer, never holding it up)
+    browser.get(link_in_messages(stack, cid, None, SPECIALIST_MOBILE, "resolution"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "反馈处理结果"
     browser.find_element(By.ID, "settled-yes").click()
     browser.find_element(By.ID, "recovered_amount").send_keys("199.00")
