@@ -19,10 +19,11 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Form
+from aws_lambda_powertools.event_handler.openapi.params import Form, Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from odr_adapter.models.case import StaleCase
 from odr_adapter.models.limits import RequestRejected
 from odr_adapter.models.links import ActionName
 from odr_adapter.observability import BY_REQUEST, Observed
@@ -33,13 +34,16 @@ from odr_adapter.people.enterprise_api import (
     api_answer,
     authenticate,
     enterprise_act,
+    enterprise_note,
     is_api,
+    note_answer,
     open_cases,
     own_case,
     request_json,
     request_text,
 )
 from odr_adapter.people.link_requests import open_link, submit_link
+from odr_adapter.people.notes import NoteIn, NoteInvalid, NoteRefused
 from odr_adapter.people.pages import Page, notice
 from odr_adapter.people.views import case_view
 from odr_adapter.settings import MessagingSettings
@@ -110,6 +114,8 @@ def submit_page(
     decision: Annotated[str, Form(description="confirm_screening: accept, regular or refuse")] = "",
     refusal_reason: Annotated[str, Form(description="confirm_screening: the refusal ground's code")] = "",
     reason: Annotated[str, Form(description="confirm_screening: the station's reason")] = "",
+    note: Annotated[str, Form(description="note: the text of a note to the other side (at most 500 characters)")] = "",
+    note_key: Annotated[str, Form(description="note: the page's idempotency key (one note per key)")] = "",
 ) -> Response[str]:
     form = {
         "action": action,
@@ -121,6 +127,8 @@ def submit_page(
         "decision": decision,
         "refusal_reason": refusal_reason,
         "reason": reason,
+        "note": note,
+        "note_key": note_key,
     }
     return _html(submit_link(link_id, form, services(obs.settings), delivery(obs.settings)))
 
@@ -182,6 +190,52 @@ def decline(complaint_id: str) -> Response[dict[str, Any]]:
 )
 def report(complaint_id: str, result: ResultReport) -> Response[dict[str, Any]]:
     return _act(complaint_id, "report", result.model_dump(mode="json"))
+
+
+@app.post(
+    "/api/v1/cases/<complaint_id>/notes",
+    tags=API,
+    summary="Ask the station a question on the case (a note; changes no deadline)",
+    security=SECURED,
+    responses={
+        **API_ERRORS,
+        200: {"description": "A repeat of the same Idempotency-Key: the note already kept, nothing sent again"},
+        201: {"description": "The note was kept on the case and sent to the station"},
+        409: _error("The case takes no note now: closed, not yet dispatched (code says which), or busy (retry)"),
+    },
+)
+def add_note(
+    complaint_id: str,
+    note: NoteIn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="8 to 64 of A-Z a-z 0-9 _ -: one note per key. Without it, one note per text.",
+        ),
+    ] = None,
+) -> Response[dict[str, Any]]:
+    try:
+        outcome = enterprise_note(
+            _enterprise(), complaint_id, note.text, idempotency_key, services(obs.settings), delivery(obs.settings)
+        )
+    except StaleCase:
+        body = {"error": "the case is being changed by other requests; retry shortly", "code": "busy"}
+        return Response(409, content_types.APPLICATION_JSON, body, headers={"Retry-After": "2"})
+    status, body = note_answer(outcome)
+    return Response(status, content_types.APPLICATION_JSON, body)
+
+
+@app.exception_handler(NoteInvalid)
+def invalid_note(exc: NoteInvalid) -> Response[dict[str, Any]]:
+    field = "Idempotency-Key" if exc.code == "bad_key" else "text"
+    body = {"error": "invalid request", "problems": [{"field": field, "reason": str(exc)}]}
+    return Response(422, content_types.APPLICATION_JSON, body)
+
+
+@app.exception_handler(NoteRefused)
+def refused_note(exc: NoteRefused) -> Response[dict[str, Any]]:
+    return Response(409, content_types.APPLICATION_JSON, {"error": str(exc), "code": exc.code})
 
 
 @app.exception_handler(RequestValidationError)

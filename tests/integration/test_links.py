@@ -61,7 +61,7 @@ def test_the_message_link_opens_the_case_and_its_form_ends_the_wait(stack: Local
     case = start_case(stack, "IT-LINK-ACCEPT-001")
     [page] = link_pages(stack, case.complaint_id, None, JINFENG_MOBILE)
     assert (page.status, page.kind, page.phase) == (200, "action", "acceptance")
-    assert set(page.forms) == {"accept", "decline"}
+    assert set(page.forms) == {"accept", "decline", "note"}  # a note to the station, beside the actions
     assert "林晓" in page.text and "13761234567" in page.text  # the specialist must reach the consumer
     assert "上海市金山区朱泾镇某路1号" not in page.text  # but not more than that
     link_id = page.url.rsplit("/", 1)[1]
@@ -79,7 +79,7 @@ def test_the_message_link_opens_the_case_and_its_form_ends_the_wait(stack: Local
     assert stored.actor == f"enterprise:{JINFENG}"
     # The confirmation carries the link for the result, also offered on the page.
     report_page = link_pages(stack, case.complaint_id, None, JINFENG_MOBILE)[-1]
-    assert report_page.phase == "resolution" and set(report_page.forms) == {"report"}
+    assert report_page.phase == "resolution" and set(report_page.forms) == {"report", "note"}
 
 
 def test_a_forged_or_malformed_link_acts_on_nothing(stack: LocalStack) -> None:

@@ -115,6 +115,7 @@ def test_the_checked_in_openapi_document_is_the_generated_one() -> None:
         "/api/v1/cases/{complaint_id}/accept",
         "/api/v1/cases/{complaint_id}/decline",
         "/api/v1/cases/{complaint_id}/result",
+        "/api/v1/cases/{complaint_id}/notes",
     }
 
 

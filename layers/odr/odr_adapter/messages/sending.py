@@ -101,8 +101,10 @@ def send_message(
     link_phase: LinkPhase | None = None,
     key: str | None = None,
     extra: dict[str, Any] | None = None,
+    email_first: bool = False,
 ) -> Sent:
-    """Send one message (with a new link when it acts in a phase) and record the outcome on the case."""
+    """Send one message (with a new link when it acts in a phase) and record the outcome on the case;
+    ``email_first`` when only its e-mail carries what the recipient must read (a note without a link)."""
     case = load(complaint_id, svc)
     spec = SPECS[template]
     phase = link_phase or spec.link_phase
@@ -114,7 +116,7 @@ def send_message(
     now = svc.clock.now()
     link_id = issue(case, phase, now, delivery.links) if phase and who else None
     message = render(template, context(case, district, link_url(delivery.base_url, link_id) if link_id else "", extra))
-    routes = _routes(who, message, svc) if who else []
+    routes = _routes(who, message, svc, email_first) if who else []
     channel, tries = deliver(routes, delivery.retry)
     detail = {
         "key": key,
@@ -141,11 +143,11 @@ def send_message(
     return Sent(delivered=channel is not None, link_id=link_id)
 
 
-def _routes(who: Contact, message: Message, svc: Services) -> list[Route]:
+def _routes(who: Contact, message: Message, svc: Services, email_first: bool = False) -> list[Route]:
     """The recipient's channels in order of preference, each with the call that sends on it."""
     sms = Route("sms", partial(svc.sms.send, who.mobile, message.sms)) if who.mobile else None
     email = Route("email", partial(svc.email.send, who.email, message.subject, message.email)) if who.email else None
-    ordered = (sms, email) if who.role == "enterprise" else (email, sms)
+    ordered = (sms, email) if who.role == "enterprise" and not email_first else (email, sms)
     return [r for r in ordered if r is not None]
 
 
@@ -157,5 +159,6 @@ def _failed(template: Template) -> dict[str, Any]:
         "sent_back": "退回重办通知",
         "overdue": "逾期退回通知",
         "withdrawn": "撤回通知",
+        "note_to_enterprise": "监管所指导意见",
     }
     return {"failed_message": names.get(template, template)}

@@ -33,6 +33,8 @@ Template = Literal[
     "overdue_station",
     "undeliverable",
     "screening",
+    "note_to_enterprise",
+    "note_to_station",
 ]
 SMS_SEGMENT = 70
 CATEGORY_NAMES = {
@@ -71,6 +73,8 @@ SPECS: dict[Template, Spec] = {
     "overdue_station": Spec("station"),
     "undeliverable": Spec("station"),
     "screening": Spec("station", "screening"),
+    "note_to_enterprise": Spec("enterprise"),  # a link only when the enterprise acts in the case's phase (notes)
+    "note_to_station": Spec("station"),
 }
 
 

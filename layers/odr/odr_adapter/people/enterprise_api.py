@@ -19,6 +19,7 @@ from odr_adapter.models.api_keys import KEY_PREFIX, api_key_hash
 from odr_adapter.models.case import Case
 from odr_adapter.models.limits import RequestRejected, body_bytes, loads_limited
 from odr_adapter.models.links import ActionName
+from odr_adapter.people.notes import Author, NoteOutcome, add_note
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.people.views import case_view
 from odr_adapter.ports import ApiKeyRepository, EnterpriseIndex, Services
@@ -85,6 +86,20 @@ def enterprise_act(
 ) -> Outcome:
     own_case(complaint_id, uscc, svc)
     return act(complaint_id, action, f"enterprise:{uscc}", payload, "api", svc, delivery)
+
+
+def enterprise_note(
+    uscc: str, complaint_id: str, text: str, key: str | None, svc: Services, delivery: Delivery
+) -> NoteOutcome:
+    """The enterprise's question to the station on one of its cases (see :mod:`odr_adapter.people.notes`)."""
+    own_case(complaint_id, uscc, svc)
+    return add_note(complaint_id, Author("enterprise", uscc), text, key, "api", svc, delivery)
+
+
+def note_answer(outcome: NoteOutcome) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of a note: 201 when this request added it, 200 for a repeat of the same key."""
+    body = {"result": outcome.status, "note": outcome.note.as_dict(), "case": case_view(outcome.case)}
+    return (201 if outcome.status == "added" else 200), body
 
 
 def api_answer(outcome: Outcome) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from odr_adapter.clock import local
 from odr_adapter.messages.links import find, link_url, recipient_of
 from odr_adapter.messages.sending import Delivery
-from odr_adapter.models.case import Case
+from odr_adapter.models.case import Case, StaleCase
 from odr_adapter.models.links import ActionLink, ActionName
 from odr_adapter.people.actions import ResultReport, Review, ScreeningConfirmation
+from odr_adapter.people.notes import MAX_NOTE_CHARS, Author, NoteInvalid, NoteRefused, add_note
 from odr_adapter.people.pages import ACTION_NAMES, OUTCOME_NAMES, STATUS_NAMES, Page, action_page, notice
 from odr_adapter.people.submissions import Outcome, act, note
 from odr_adapter.ports import Services
@@ -53,6 +54,8 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, delivery: Del
     link, case = _resolve(link_id, svc, delivery)
     if link is None or case is None:
         return _unknown()
+    if form.get("action") == "note":
+        return _submit_note(link, case, form, svc, delivery)
     chosen = next((a for a in link.actions if a == form.get("action")), None)
     if chosen is None:
         return notice(400, "无法处理", "此链接不支持该操作。", tone="error", case=case)
@@ -87,6 +90,46 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, delivery: Del
         return _busy(case)
     delivery.links.settle(link.key, outcome.status)
     return _answer(chosen, outcome, delivery)
+
+
+_NOTE_ERRORS = {
+    "empty": "请填写留言内容",
+    "too_long": f"留言不超过{MAX_NOTE_CHARS}字,请删减后重新发送",
+    "not_text": "留言含有无法识别的字符,请删除后重新发送",
+    "bad_key": "页面已过期,请刷新本页后重新发送",
+}
+_NOTE_REFUSALS = {
+    "closed": "本案已结束,不能再留言。",
+    "not_dispatched": "本案尚未派发企业,暂不能留言。",
+    "not_party": "此链接不能在本案留言。",
+    "key_taken": "页面已过期,请刷新本页后重新发送。",
+}
+
+
+def _submit_note(link: ActionLink, case: Case, form: dict[str, str], svc: Services, delivery: Delivery) -> Page:
+    """A note from the link's recipient until the link's deadline, whether or not its action was used: a note
+    claims nothing, so the link's forms stay as they were."""
+    now = svc.clock.now()
+    if link.expired(now):
+        return _expired(case, status=409)
+    author = Author(link.role, link.recipient)
+    try:
+        outcome = add_note(
+            case.complaint_id, author, form.get("note", ""), form.get("note_key") or None, "link", svc, delivery
+        )
+    except NoteInvalid as exc:
+        error = _NOTE_ERRORS[exc.code]
+        if link.used_at is not None or not case.is_open:
+            return notice(400, "无法发送", error, tone="error", case=case)
+        district = svc.directory.district()
+        return action_page(case, link, district, now, errors={"note": error}, values=form, status=400)
+    except NoteRefused as exc:
+        return notice(409, "无法发送", _NOTE_REFUSALS[exc.code], tone="error", case=case)
+    except StaleCase:
+        return _busy(case)
+    if link.used_at is not None or not outcome.case.is_open:
+        return notice(200, "已发送", "留言已发送,对方将收到通知。", tone="ok", case=outcome.case)
+    return action_page(outcome.case, link, svc.directory.district(), now, note_sent=True)
 
 
 def _resolve(link_id: str, svc: Services, delivery: Delivery) -> tuple[ActionLink | None, Case | None]:
@@ -238,3 +281,10 @@ def _expired(case: Case, status: int = 410) -> Page:
     else:
         message = "处理期限已过,此链接已失效,本次操作未被接受。"
     return notice(status, "期限已过", message, tone="error", case=case)
+
+
+# A session's case page (people.worklist_pages) is a link's page: the same form fields, the same answers.
+form_payload = _payload
+answer_page = _answer
+busy_page = _busy
+expired_page = _expired

@@ -5,6 +5,7 @@ Pages carry no script and forbid framing, caching and referrers: the link id is 
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from odr_adapter.models.case import MAX_SEND_BACKS, Case
 from odr_adapter.models.deadlines import PHASE_NAMES
 from odr_adapter.models.directory import District
 from odr_adapter.models.links import ActionLink, ActionName
+from odr_adapter.people.notes import MAX_NOTE_CHARS, may_take_notes, notes_of
 from odr_adapter.rules.screening import REFUSAL_NAMES
 
 SECURITY_HEADERS = {
@@ -62,7 +64,9 @@ EVENT_NAMES = {
     "withdrawal_received": "消费者撤回",
     "closed": "办结",
     "workflow_failed": "处理异常",
+    "note_added": "留言",
 }
+NOTE_NAMES = {"station": "监管所指导意见", "enterprise": "企业提问"}
 STATUS_NAMES = {
     "received": "已收到",
     "screening": "待监管所受理审查",
@@ -124,8 +128,10 @@ def action_page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status: int = 200,
+    note_sent: bool = False,
 ) -> Page:
-    """The case as its recipient needs it, and a form per action the link allows."""
+    """The case as its recipient needs it, a form per action the link allows, and the notes between the station
+    and the enterprise with a form to write one (a new idempotency key per page shown)."""
     actions: list[ActionName] = list(link.actions)
     if case.send_backs >= MAX_SEND_BACKS and "send_back" in actions:
         actions.remove("send_back")
@@ -151,6 +157,12 @@ def action_page(
         errors=defaultdict(str, errors or {}),
         values=defaultdict(str, values or {}),
         district=district.name,
+        notes=_notes(case),
+        note_form=may_take_notes(case),
+        note_role=link.role,
+        note_key=(values or {}).get("note_key") or secrets.token_urlsafe(16),
+        note_max=MAX_NOTE_CHARS,
+        note_sent=note_sent,
     )
     return Page(status, html)
 
@@ -225,6 +237,8 @@ def _history(case: Case) -> list[dict[str, str]]:
         what = EVENT_NAMES.get(h.event, h.event)
         if h.event in ("notified", "notification_failed"):
             what += f"({'企业' if h.detail.get('to') == 'enterprise' else '监管所'})"
+        if h.event == "note_added":
+            what = NOTE_NAMES.get(str(h.detail.get("from")), what)
         if h.event in ("action_refused", "action_repeated"):
             what += f":{ACTION_NAMES.get(str(h.detail.get('action')), '')}"
         who = h.actor.split(":", 1)[0]
@@ -236,3 +250,11 @@ def _history(case: Case) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def _notes(case: Case) -> list[dict[str, str]]:
+    """The notes, oldest first: who wrote, when, and the text (escaped by the template, line breaks kept)."""
+    return [
+        {"who": n.author, "label": NOTE_NAMES[n.author], "at": f"{local(n.at):%m-%d %H:%M}", "text": n.text}
+        for n in notes_of(case)
+    ]

@@ -6,6 +6,7 @@ from typing import Any
 
 from odr_adapter.clock import local
 from odr_adapter.models.case import Case
+from odr_adapter.people.notes import notes_of
 
 
 def case_view(case: Case) -> dict[str, Any]:
@@ -36,4 +37,5 @@ def case_view(case: Case) -> dict[str, Any]:
         "review_comment": case.review_comment,
         "recovered_amount": str(case.recovered_amount) if case.recovered_amount is not None else None,
         "cycle_days": str(case.cycle_days) if case.cycle_days is not None else None,
+        "notes": [n.as_dict() for n in notes_of(case)],
     }

@@ -1,0 +1,98 @@
+"""Notes on the emulated stack: a question typed on the case page (over HTTP, through the local API Gateway and the
+real actions handler) or sent through the enterprise API reaches the station by e-mail, shows in the case history
+and on the page, changes no deadline and no wait, and concurrent submits of one form keep one note."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from odr_adapter.data_access.api_keys import ApiKeyStore
+from odr_local.inbox import Inbox, open_link, submit
+from odr_local.stack import REGION, SES_REGION, LocalStack
+
+from .test_links import JINFENG, JINFENG_MOBILE, SHANYANG, link_pages, start_case
+
+STATION_EMAIL = "zhujing.station@example.com"  # 朱泾所, the station of the cases start_case makes
+
+
+def station_mail(stack: LocalStack, complaint_id: str) -> list[str]:
+    inbox = Inbox(SES_REGION, REGION, stack.sms_gateway)
+    return [m.body for m in inbox.received_by(STATION_EMAIL, None) if complaint_id in m.body and "提问" in m.body]
+
+
+def notes(stack: LocalStack, complaint_id: str) -> list[tuple[str, str]]:
+    case = stack.cases.get(complaint_id)
+    assert case is not None
+    return [(h.actor, h.detail["text"]) for h in case.history if h.event == "note_added"]
+
+
+def test_a_question_on_the_page_reaches_the_station_and_changes_no_deadline(stack: LocalStack) -> None:
+    case = start_case(stack, "IT-NOTE-PAGE-00001")
+    [page] = link_pages(stack, case.complaint_id, None, JINFENG_MOBILE)
+    assert "note" in page.forms and "向监管所提问" in page.text
+
+    sent = submit(page, "note", {"note": "消费者要求上门换货,<b>能否</b>改为退款?"})
+
+    assert sent.status == 200 and "已发送" in sent.text and "<b>能否</b>" in sent.text  # shown as typed
+    assert set(sent.forms) == {"accept", "decline", "note"}  # the link's actions are still there
+    after = stack.cases.get(case.complaint_id)
+    assert after is not None and after.status == "dispatched" and after.deadlines == case.deadlines
+    assert after.pending is not None and after.pending.open and after.pending.task_token == case.pending.task_token  # type: ignore[union-attr]
+    assert notes(stack, case.complaint_id) == [(f"enterprise:{JINFENG}", "消费者要求上门换货,<b>能否</b>改为退款?")]
+    [mail] = station_mail(stack, case.complaint_id)
+    assert "消费者要求上门换货,<b>能否</b>改为退款?" in mail and "/l/" not in mail
+    # The page shown again (the specialist opens the link later) has the note, escaped.
+    html = requests.get(page.url, timeout=30).text
+    assert "&lt;b&gt;能否&lt;/b&gt;" in html and "企业提问" in html
+
+
+def test_concurrent_submits_of_one_form_keep_one_note_and_send_one_message(stack: LocalStack) -> None:
+    case = start_case(stack, "IT-NOTE-RACE-00001")
+    [page] = link_pages(stack, case.complaint_id, None, JINFENG_MOBILE)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: submit(page, "note", {"note": "同一表单,连点八次"}).status, range(8)))
+
+    assert answers == [200] * 8
+    assert notes(stack, case.complaint_id) == [(f"enterprise:{JINFENG}", "同一表单,连点八次")]
+    assert len(station_mail(stack, case.complaint_id)) == 1
+
+
+@pytest.fixture(scope="module")
+def api_key(stack: LocalStack) -> str:
+    return ApiKeyStore(stack.deployment.ref("DirectoryTable")).issue(JINFENG, "notes test", stack.now())
+
+
+def post_note(stack: LocalStack, key: str, complaint_id: str, body: object, idem: str | None) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}", **({"Idempotency-Key": idem} if idem else {})}
+    url = f"{stack.api.url}/prod/api/v1/cases/{complaint_id}/notes"
+    return requests.post(url, json=body, headers=headers, timeout=30)
+
+
+def test_the_api_keeps_one_note_per_idempotency_key_and_says_what_is_wrong(stack: LocalStack, api_key: str) -> None:
+    case = start_case(stack, "IT-NOTE-API-000001")
+
+    first = post_note(stack, api_key, case.complaint_id, {"text": "请问能否延期受理?"}, "erp-msg-000001")
+    again = post_note(stack, api_key, case.complaint_id, {"text": "请问能否延期受理?"}, "erp-msg-000001")
+    too_long = post_note(stack, api_key, case.complaint_id, {"text": "字" * 501}, None)
+    bad_key = post_note(stack, api_key, case.complaint_id, {"text": "问"}, "no spaces!")
+    other = start_case(stack, "IT-NOTE-API-OTHER1", SHANYANG)
+    not_ours = post_note(stack, api_key, other.complaint_id, {"text": "问"}, None)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert (first.json()["result"], again.json()["result"]) == ("added", "repeated")
+    assert first.json()["note"]["text"] == "请问能否延期受理?" and first.json()["note"]["from"] == "enterprise"
+    assert too_long.status_code == 422 and bad_key.status_code == 422 and not_ours.status_code == 404
+    assert "Idempotency-Key" in bad_key.text
+    assert notes(stack, case.complaint_id) == [(f"enterprise:{JINFENG}", "请问能否延期受理?")]
+    assert len(station_mail(stack, case.complaint_id)) == 1
+    shown = requests.get(
+        f"{stack.api.url}/prod/api/v1/cases/{case.complaint_id}",
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=30,
+    ).json()
+    assert [n["text"] for n in shown["notes"]] == ["请问能否延期受理?"]
+    assert open_link(link_pages(stack, case.complaint_id, None, JINFENG_MOBILE)[0].url).status == 200
