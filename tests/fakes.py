@@ -27,8 +27,7 @@ from typing import Any
 
 from odr_adapter import clock as clock_module
 from odr_adapter.clock import Clock, iso_z
-from odr_adapter.data_access.case_items import case_of
-from odr_adapter.data_access.cases import stored_item
+from odr_adapter.data_access.case_items import case_item, case_of
 from odr_adapter.feed.intake import execution_name
 from odr_adapter.messages.channels import RetryPolicy
 from odr_adapter.messages.sending import Delivery
@@ -91,7 +90,7 @@ SaveHook = Callable[["FakeCases", Case], None]
 class FakeCases:
     """CaseRepository, EnterpriseIndex and the due-date index, in a dict of stored items.
 
-    Items are stored in the adapter's own form (:func:`stored_item`) and read back with :func:`case_of`, so the
+    Items are stored in the adapter's own form (:func:`case_item`) and read back with :func:`case_of`, so the
     domain never holds the stored object and the index attributes are derived as in DynamoDB.
     """
 
@@ -128,7 +127,7 @@ class FakeCases:
         ):
             self.stale += 1
             raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
-        item = json.loads(json.dumps(stored_item(case), default=str))
+        item = json.loads(json.dumps(case_item(case), default=str))
         self.stream.append((stored, item))
         self.items[case.complaint_id] = item
         self.saves += 1
@@ -177,14 +176,14 @@ class FakeCases:
         ]
         return self._cases(cid for _, cid in sorted(due))
 
-    def owing(self, before: datetime) -> list[Case]:
+    def owing(self, before: datetime) -> list[str]:
         limit = iso_z(before)
         found = sorted(
-            (item["due_at"], cid)
+            (item["owes_since"], cid)
             for cid, item in self.items.items()
-            if "due_at" in item and item.get("owes_since", "\uffff") < limit
+            if "owes_pk" in item and item["owes_since"] < limit
         )
-        return self._cases(cid for _, cid in found)
+        return [cid for _, cid in found]
 
     def for_station(self, station_code: str) -> list[Case]:
         return self._by("station_pk", f"STATION#{station_code}")

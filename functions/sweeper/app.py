@@ -1,5 +1,5 @@
 """Heal cases whose state and execution disagree: owed callbacks, withdrawals, confirmations (scheduled sweep
-over the due-date index)."""
+over ByOwed, the sparse index of the cases that owe something)."""
 
 from typing import Any
 

@@ -1,5 +1,5 @@
 """Faults of AWS on the real state machine (moto's interpreter) and the real index: a throttled step is retried,
-never failing the case; the sweeper's Query on ByDue finds and heals a case whose callback was lost."""
+never failing the case; the sweeper's Query on ByOwed finds and heals a case whose callback was lost."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def test_the_sweeper_finds_a_lost_callback_on_the_index_and_ends_the_wait(stack:
     answered = case.pending.model_copy(update={"answer": {"action": "accepted"}, "answered_at": now})
     lost, event = transition(case, "accepted", "enterprise:test", now, status="accepted", pending=answered)
     stack.cases.save(lost, event)
+    assert cid in stack.cases.owing(stack.now() + timedelta(seconds=1))  # on the sparse index while it owes
     ok, early = invoke("SweeperFunction", {})
     assert ok and early["callbacks"] == 0  # within the grace a step may still be at work
     stack.kernel.advance(GRACE + timedelta(minutes=1))
@@ -79,3 +80,4 @@ def test_the_sweeper_finds_a_lost_callback_on_the_index_and_ends_the_wait(stack:
     assert ok and swept["callbacks"] >= 1 and swept["healed"] >= 1
     resumed = wait_for_case(stack, cid, _waiting("resolution"))
     assert [h.event for h in resumed.history].count("accepted") == 1 and resumed.owes_since is None
+    assert cid not in stack.cases.owing(stack.now() + timedelta(seconds=1))  # and off it once settled

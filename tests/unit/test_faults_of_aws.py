@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from odr_adapter.clock import iso_z
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
 from odr_adapter.models.links import link_key
@@ -92,6 +93,23 @@ def test_the_sweeper_leaves_alone_what_owes_nothing_and_counts_a_wait_already_ov
     healed = heal(world.svc, world.cases, world.delivery)
 
     assert (healed.candidates, healed.callbacks, healed.gone) == (1, 0, 1)
+
+
+def test_only_a_case_that_owes_is_on_the_owing_index(world: World) -> None:
+    dispatched(world, "U-AWS-SPARSE-001")
+    assert "owes_pk" not in world.cases.items["U-AWS-SPARSE-001"]  # waiting on a deadline owes nothing
+    world.executions.crash_next(TransientFault("ThrottlingException"))
+    act("U-AWS-SPARSE-001", "accept", SPECIALIST, {}, "api", world.svc, world.delivery)
+
+    item = world.cases.items["U-AWS-SPARSE-001"]
+    assert (item["owes_pk"], item["owes_since"]) == ("OWES", iso_z(START))
+    later(world)
+    assert world.cases.owing(world.clock.now()) == ["U-AWS-SPARSE-001"]
+    world.wait("U-AWS-SPARSE-001", "resolution")  # the callback arrived: the workflow's next wait is kept
+
+    assert "owes_pk" not in world.cases.items["U-AWS-SPARSE-001"]
+    assert "owes_since" not in world.cases.items["U-AWS-SPARSE-001"]
+    assert world.cases.owing(world.clock.now()) == []
 
 
 # --- items 6, 7, 8: concurrent people are told the truth, and act once -------------------------------------------

@@ -17,6 +17,7 @@ from odr_adapter.models.case import Case
 from odr_adapter.models.counters import CaseChange
 
 OPEN_DUE = "OPEN"
+OWES = "OWES"  # ByOwed's one partition: a case is on it only while it owes something (owes_since)
 
 
 class CaseItemInvalid(ValueError):
@@ -29,12 +30,15 @@ def case_item(case: Case) -> dict[str, Any]:
     doc["record"] = json.dumps(case.record, ensure_ascii=False)
     due = case.next_due_at
     remind = case.next_remind_at
+    owes = case.owes_since
     extra = {
         "pk": f"CASE#{case.complaint_id}",
         "sk": "CASE",
         "due_pk": OPEN_DUE if due else None,
         "due_at": iso_z(due) if due else None,
         "remind_at": iso_z(remind) if remind else None,
+        "owes_pk": OWES if owes else None,
+        "owes_since": iso_z(owes) if owes else None,
         "station_pk": f"STATION#{case.station_code}" if case.station_code else None,
         "enterprise_pk": f"ENT#{case.enterprise.uscc}" if case.enterprise else None,
         "reg_sk": f"{iso_z(case.registered_at)}#{case.complaint_id}",

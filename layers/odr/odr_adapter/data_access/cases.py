@@ -1,7 +1,8 @@
-"""The case table: one item per case (its append-only history inside it) and three sparse indexes.
+"""The case table: one item per case (its append-only history inside it) and four sparse indexes.
 
 Keys: ``pk=CASE#<id>``, ``sk=CASE``. Indexes (Query only): ``ByDue`` (open cases by the deadline they wait
-on), ``ByStation`` and ``ByEnterprise`` (by registration time). Every write is one PutItem conditioned on
+on), ``ByOwed`` (cases that owe something, by how long: keys only), ``ByStation`` and ``ByEnterprise`` (by
+registration time). Every write is one PutItem conditioned on
 the version read, so it costs one write and needs no transaction.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from odr_adapter.clock import iso_z
-from odr_adapter.data_access.case_items import OPEN_DUE, case_item, case_of
+from odr_adapter.data_access.case_items import OPEN_DUE, OWES, case_item, case_of
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.conditional import write_once
 from odr_adapter.models.case import Case, HistoryEvent, StaleCase
@@ -43,13 +44,6 @@ def _integers(value: Any) -> Any:
     if isinstance(value, list):
         return [_integers(v) for v in value]
     return value
-
-
-def stored_item(case: Case) -> dict[str, Any]:
-    """The case item with the sweeper's attribute: ``owes_since`` (sparse, read through the ByDue index) while
-    the case owes a callback, a withdrawal's end of a wait or a confirmation."""
-    owes = case.owes_since
-    return {**case_item(case), **({"owes_since": iso_z(owes)} if owes else {})}
 
 
 def _case_key(complaint_id: str) -> dict[str, Any]:
@@ -85,7 +79,7 @@ class CaseStore:
             self.db.put_item,
             lambda old: old.get("writer") == writer,  # this write, its answer lost and retried
             TableName=self.table,
-            Item={**_item(stored_item(case)), "writer": writer},
+            Item={**_item(case_item(case)), "writer": writer},
             **condition,
         ):
             raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
@@ -113,15 +107,16 @@ class CaseStore:
             ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(now + lookahead), ":now": iso_z(now)}),
         )
 
-    def owing(self, before: datetime) -> list[Case]:
-        """Open cases that have owed a callback, a withdrawal or a confirmation since before ``before`` (one
-        Query on ByDue: every case that can owe one waits on a deadline; the rest is filtered in DynamoDB)."""
-        return self._cases(
-            IndexName="ByDue",
-            KeyConditionExpression="due_pk = :o",
-            FilterExpression="owes_since < :t",
-            ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(before)}),
+    def owing(self, before: datetime) -> list[str]:
+        """The ids of the cases that have owed something since before ``before``, longest owed first: one Query
+        on ByOwed, a sparse index holding only the cases that owe (its keys only: the sweeper reads each case
+        itself), so its cost follows what is owed, not how many cases are open."""
+        found = self._query(
+            IndexName="ByOwed",
+            KeyConditionExpression="owes_pk = :o AND owes_since < :t",
+            ExpressionAttributeValues=_item({":o": OWES, ":t": iso_z(before)}),
         )
+        return [str(item["pk"]).removeprefix("CASE#") for item in found]
 
     def for_station(self, station_code: str) -> list[Case]:
         return self._cases(
@@ -150,7 +145,8 @@ class CaseStore:
         )
 
     def _cases(self, **query: Any) -> list[Case]:
-        # The indexes project every attribute: one Query returns the full cases (eventually consistent).
+        # ByDue, ByStation and ByEnterprise project every attribute: one Query returns the full cases
+        # (eventually consistent).
         return [case_of(i) for i in self._query(**query)]
 
     def _query(self, **query: Any) -> Iterator[dict[str, Any]]:

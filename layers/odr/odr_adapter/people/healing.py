@@ -3,8 +3,8 @@
 A case records what a person did before it tells Step Functions, and a withdrawal before it ends the wait:
 when that call fails (throttled, a 5xx, a crash in between), the case owes it (``owes_since``). So does an
 acceptance whose confirmation was not queued or not sent. A scheduled sweep finds what has been owed for
-longer than a step normally takes (one Query on the due-date index: every case that can owe one waits on a
-deadline) and completes it: the callback again with the kept token, the withdrawal's failure of the wait, the
+longer than a step normally takes (one Query on ByOwed, the sparse index of the cases that owe something) and
+completes it: the callback again with the kept token, the withdrawal's failure of the wait, the
 confirmation queued again. Each is idempotent: a token that answers once, a confirmation claimed once.
 """
 
@@ -24,7 +24,9 @@ GRACE = timedelta(minutes=5)  # longer than any step or confirmation takes when 
 
 
 class OwingIndex(Protocol):
-    def owing(self, before: datetime) -> list[Case]: ...
+    def owing(self, before: datetime) -> list[str]:
+        """The ids of the cases owing something since before ``before``."""
+        ...
 
 
 @dataclass
@@ -44,8 +46,8 @@ class Healed:
 def heal(svc: Services, index: OwingIndex, delivery: Delivery) -> Healed:
     now = svc.clock.now()
     result = Healed()
-    for listed in index.owing(now - GRACE):
-        case = svc.cases.get(listed.complaint_id)  # the index is eventually consistent: act on the case itself
+    for complaint_id in index.owing(now - GRACE):
+        case = svc.cases.get(complaint_id)  # the index is eventually consistent: act on the case itself
         since = case.owes_since if case else None
         if case is None or since is None or since >= now - GRACE:
             continue
