@@ -28,6 +28,7 @@ from typing import Any
 from odr_adapter import clock as clock_module
 from odr_adapter.clock import Clock, iso_z
 from odr_adapter.data_access.case_items import case_item, case_of
+from odr_adapter.data_access.case_pages import MAX_READS
 from odr_adapter.feed.intake import execution_name
 from odr_adapter.messages.channels import RetryPolicy
 from odr_adapter.messages.sending import Delivery
@@ -39,6 +40,8 @@ from odr_adapter.models.directory import District
 from odr_adapter.models.feed import Checkpoint
 from odr_adapter.models.links import ActionLink, ActionName
 from odr_adapter.models.record import parse_record
+from odr_adapter.models.sessions import Holder, SessionRecord
+from odr_adapter.models.worklists import CasePage, CaseQuery
 from odr_adapter.ports import DeliveryFailed, Services, TokenGone
 from odr_adapter.workflow.steps import register_wait, screen_and_route
 
@@ -88,7 +91,7 @@ SaveHook = Callable[["FakeCases", Case], None]
 
 
 class FakeCases:
-    """CaseRepository, EnterpriseIndex and the due-date index, in a dict of stored items.
+    """CaseRepository and the case table's indexes, in a dict of stored items.
 
     Items are stored in the adapter's own form (:func:`case_item`) and read back with :func:`case_of`, so the
     domain never holds the stored object and the index attributes are derived as in DynamoDB.
@@ -488,6 +491,96 @@ class FakeApiKeys:
     def enterprise_for(self, key_hash: str) -> str | None:
         item = self.items.get(key_hash)
         return None if item is None or "revoked" in item else item["uscc"]
+
+
+class FakeCasePages:
+    """CasePages over :class:`FakeCases`' items, as the adapter reads the index: the holder's partition in
+    ``reg_sk`` order, the period as the key condition, the section, status and enterprise as a filter applied
+    after ``limit`` items are read (DynamoDB's Limit), read on at most ``MAX_READS`` times to fill a page; the
+    next page starts after the last item read, or after the last case returned when a page is cut short."""
+
+    def __init__(self, cases: FakeCases) -> None:
+        self.cases = cases
+        self.reads = 0  # Queries made
+
+    def page(self, holder: Holder, query: CaseQuery, start: dict[str, str] | None, limit: int) -> CasePage:
+        attribute, prefix = {"station": ("station_pk", "STATION#"), "enterprise": ("enterprise_pk", "ENT#")}[
+            holder.role
+        ]
+        low = iso_z(query.registered_from) if query.registered_from else ""
+        high = iso_z(query.registered_before) if query.registered_before else "\uffff"
+        items = sorted(
+            (
+                i
+                for i in self.cases.items.values()
+                if i.get(attribute) == prefix + holder.id and low <= i["reg_sk"] < high
+            ),
+            key=lambda i: str(i["reg_sk"]),
+            reverse=query.newest_first,
+        )
+        if start is not None:
+            keys = [str(i["reg_sk"]) for i in items]
+            items = items[keys.index(start["reg_sk"]) + 1 :] if start["reg_sk"] in keys else []
+
+        def matches(item: dict[str, Any]) -> bool:
+            closed = item["status"] == "closed"
+            return (
+                closed == (query.section == "closed")
+                and (query.status is None or item["status"] == query.status)
+                and (query.enterprise_uscc is None or item.get("enterprise_pk") == f"ENT#{query.enterprise_uscc}")
+            )
+
+        found: list[dict[str, Any]] = []
+        last: dict[str, Any] | None = None
+        for _ in range(MAX_READS):
+            read, items = items[:limit], items[limit:]
+            self.reads += 1
+            found += [i for i in read if matches(i)]
+            last = read[-1] if read and items else None
+            if len(found) >= limit or last is None:
+                break
+        if len(found) > limit:
+            found, last = found[:limit], found[limit - 1]
+        next_key = {k: str(last[k]) for k in ("pk", "sk", attribute, "reg_sk")} if last is not None else None
+        return CasePage([case_of(json.loads(json.dumps(i))) for i in found], next_key)
+
+
+class FakeSessions:
+    """SessionRepository: records under their holder by hash; a login link used once (conditional), only while
+    live; a revocation marks the record."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @staticmethod
+    def _key(holder: Holder, kind: str, key_hash: str) -> tuple[str, str]:
+        return f"HOLDER#{holder.role}#{holder.id}", f"{kind.upper()}#{key_hash}"
+
+    def put(self, record: SessionRecord) -> None:
+        key = self._key(record.holder, record.kind, record.key_hash)
+        if key in self.items:
+            raise ConditionFailed("a session record with this hash exists")
+        self.items[key] = record.model_dump(mode="json", exclude_none=True)
+
+    def get(self, holder: Holder, kind: str, key_hash: str) -> SessionRecord | None:
+        item = self.items.get(self._key(holder, kind, key_hash))
+        return SessionRecord.model_validate(item) if item is not None else None
+
+    def use(self, holder: Holder, key_hash: str, at: datetime) -> bool:
+        item = self.items.get(self._key(holder, "login", key_hash))
+        if item is None or "used_at" in item or "revoked_at" in item or not item["expires_at"] > iso_z(at):
+            return False
+        item["used_at"] = iso_z(at)
+        return True
+
+    def revoke(self, holder: Holder, kind: str, key_hash: str, at: datetime) -> None:
+        item = self.items.get(self._key(holder, kind, key_hash))
+        if item is not None and "revoked_at" not in item:
+            item["revoked_at"] = iso_z(at)
+
+    def of_holder(self, holder: Holder) -> list[SessionRecord]:
+        pk = f"HOLDER#{holder.role}#{holder.id}"
+        return [SessionRecord.model_validate(i) for (p, _), i in sorted(self.items.items()) if p == pk]
 
 
 # --- messages -------------------------------------------------------------------------------------------------

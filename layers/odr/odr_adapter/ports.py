@@ -17,6 +17,8 @@ from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
 from odr_adapter.models.feed import Checkpoint
 from odr_adapter.models.links import ActionLink, ActionName
+from odr_adapter.models.sessions import Holder, SessionRecord
+from odr_adapter.models.worklists import CasePage, CaseQuery
 
 # --- cases and their workflow ---------------------------------------------------------------------------------
 
@@ -108,6 +110,27 @@ class LinkRepository(Protocol):
 
 class ApiKeyRepository(Protocol):
     def enterprise_for(self, key_hash: str) -> str | None: ...
+
+
+class CasePages(Protocol):
+    """A holder's cases a page at a time (one Query on ByStation or ByEnterprise, never a Scan)."""
+
+    def page(self, holder: Holder, query: CaseQuery, start: dict[str, str] | None, limit: int) -> CasePage: ...
+
+
+class SessionRepository(Protocol):
+    """Login links and sessions, stored under their holder by the hash of their secret."""
+
+    def put(self, record: SessionRecord) -> None: ...
+    def get(self, holder: Holder, kind: str, key_hash: str) -> SessionRecord | None: ...
+    def use(self, holder: Holder, key_hash: str, at: datetime) -> bool:
+        """Mark a live login link used (a conditional write): False when it was used, revoked or expired."""
+        ...
+
+    def revoke(self, holder: Holder, kind: str, key_hash: str, at: datetime) -> None: ...
+    def of_holder(self, holder: Holder) -> list[SessionRecord]:
+        """Every login link and session of the holder still stored (a Query on its partition)."""
+        ...
 
 
 # --- messages -------------------------------------------------------------------------------------------------

@@ -89,6 +89,14 @@ class StatsTable(FunctionSettings):
     stats_table: Required = Field(alias="STATS_TABLE")
 
 
+class SessionsTable(FunctionSettings):
+    sessions_table: Required = Field(alias="SESSIONS_TABLE")
+
+
+class CursorKey(FunctionSettings):
+    cursor_secret: Required = Field(alias="CURSOR_SECRET")  # the secret that signs page cursors (its ARN)
+
+
 # --- per function ---------------------------------------------------------------------------------------------
 
 
@@ -110,6 +118,16 @@ class IntakeSettings(CaseWork, Workflow):
 
 class MessagingSettings(CaseWork, Messaging):
     """Functions that send messages with action links: notify, reminders, the action pages and API."""
+
+
+class ActionsSettings(MessagingSettings, CursorKey):
+    """The action pages and the enterprise API (its case list's cursors are signed)."""
+
+
+class WorklistsSettings(MessagingSettings, SessionsTable, CursorKey):
+    """The worklists: sign-in by login link (sent by e-mail or SMS), sessions, pages of cases, their actions."""
+
+    confirmation_queue_url: Required = Field(alias="CONFIRMATION_QUEUE_URL")
 
 
 class SweeperSettings(MessagingSettings):

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 from odr_adapter.clock import Clock
 from odr_adapter.data_access.api_keys import ApiKeyStore
+from odr_adapter.data_access.case_pages import CasePageStore
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.data_access.executions import Executions
@@ -21,6 +22,8 @@ from odr_adapter.data_access.links import LinkStore
 from odr_adapter.data_access.messaging import Email, Sms
 from odr_adapter.data_access.quarantine import QuarantineStore
 from odr_adapter.data_access.queues import Queue
+from odr_adapter.data_access.secrets import secret
+from odr_adapter.data_access.sessions import SessionStore
 from odr_adapter.data_access.sms_gateway import SmsGateway
 from odr_adapter.data_access.stats import StatsStore
 from odr_adapter.messages.sending import Delivery
@@ -28,10 +31,12 @@ from odr_adapter.ports import Services, SmsSender
 from odr_adapter.settings import (
     CaseTable,
     CaseWork,
+    CursorKey,
     DirectoryTable,
     Messaging,
     MessagingSettings,
     ReportQueue,
+    SessionsTable,
     StatsTable,
     Workflow,
 )
@@ -67,6 +72,20 @@ def delivery(settings: MessagingSettings) -> Delivery:
 def case_index(settings: CaseTable) -> CaseStore:
     """The case table's indexes (due dates, stations, enterprises)."""
     return CaseStore(settings.cases_table)
+
+
+def case_pages(settings: CaseTable) -> CasePageStore:
+    """A holder's cases a page at a time (ByStation, ByEnterprise)."""
+    return CasePageStore(settings.cases_table)
+
+
+def sessions(settings: SessionsTable) -> SessionStore:
+    return SessionStore(settings.sessions_table)
+
+
+def cursor_key(settings: CursorKey) -> bytes:
+    """The key that signs page cursors (the secret, cached five minutes per container)."""
+    return secret(settings.cursor_secret).encode()
 
 
 def api_keys(settings: DirectoryTable) -> ApiKeyStore:

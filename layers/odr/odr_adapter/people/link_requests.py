@@ -288,3 +288,5 @@ form_payload = _payload
 answer_page = _answer
 busy_page = _busy
 expired_page = _expired
+note_errors = _NOTE_ERRORS
+note_refusals = _NOTE_REFUSALS

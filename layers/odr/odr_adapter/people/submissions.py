@@ -21,7 +21,7 @@ from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load
 
 Status = Literal["done", "repeated", "too_late", "not_ready", "busy", "refused"]
-Via = Literal["link", "api"]
+Via = Literal["link", "api", "session"]  # session: a worklist's case page
 EVENT_OF: dict[ActionName, str] = {
     "accept": "accepted",
     "decline": "declined",
