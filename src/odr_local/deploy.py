@@ -175,6 +175,9 @@ class Deployer:
         if "RedrivePolicy" in resolved:
             attributes["RedrivePolicy"] = json.dumps(resolved["RedrivePolicy"])
         name = f"{STACK}-{logical_id}"
+        if str(resolved.get("FifoQueue", "")).lower() == "true":  # CloudFormation names a FIFO queue *.fifo
+            attributes["FifoQueue"] = "true"
+            name += ".fifo"
         url = self.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         r = self.deployment.resolver
         r.refs[logical_id] = url

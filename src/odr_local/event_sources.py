@@ -108,6 +108,10 @@ class QueuePump:
     def has_work(self) -> bool:
         return any(m.visible and not m.delayed for m in list(self._queue()._messages))
 
+    def is_empty(self) -> bool:
+        """No message at all: none visible, in flight or delayed."""
+        return not self._queue()._messages
+
     def next_visible(self) -> float | None:
         """The epoch second at which a message now hidden (in flight or delayed) becomes visible."""
         times = [max(m.visible_at, m.delayed_until or 0) for m in list(self._queue()._messages)]
@@ -171,9 +175,14 @@ class StreamPump:
         self.position: int | None = None  # the next sequence number to deliver
         self.delivered = 0
         self.observers: list[Callable[[list[dict[str, Any]]], None]] = []  # see every record read, filtered or not
+        self.peers: list[StreamPump] = [self]  # every mapping on this stream: a record is kept until all took it
 
     def _shard(self) -> Any:
         return dynamodb_backends[ACCOUNT][self.region].tables[self.table_name].stream_shard
+
+    def caught_up(self) -> bool:
+        shard = self._shard()
+        return self.position is not None and shard.starting_sequence_number + len(shard.items) <= self.position
 
     def pump_once(self) -> bool:
         shard = self._shard()
@@ -197,7 +206,8 @@ class StreamPump:
 
     def _forget_old(self, shard: Any) -> None:
         cutoff = (datetime.now(UTC) - self.RETENTION).replace(tzinfo=None)
-        taken = self.position - shard.starting_sequence_number if self.position is not None else 0
+        positions = [p.position for p in self.peers if p.position is not None]
+        taken = min(positions) - shard.starting_sequence_number if len(positions) == len(self.peers) else 0
         old = 0
         while old < taken and shard.items[old].record["dynamodb"]["ApproximateCreationDateTime"] < cutoff:
             old += 1

@@ -24,6 +24,10 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
 - Each execution parsed the state machine's definition anew with ANTLR (0.1 s for the case workflow): the
   parsed program is kept per definition text. Its components hold no state of an evaluation (that lives in
   the execution's environment; only Map and Parallel states, which the workflow does not use, keep some).
+- FIFO queues: moto counts a message group as busy while any of its messages is still marked pending, even one
+  whose visibility timeout has passed, so after a failed batch it delivered the group's *last* message first.
+  A receive first forgets the messages visible again: a group is busy only while one of its messages is in
+  flight, and its messages come in order, several to a batch, as in SQS.
 """
 
 from __future__ import annotations
@@ -364,6 +368,25 @@ def _botocore_waits() -> None:
     bucket.TokenBucket.acquire = lambda self, amount=1, block=True: True  # type: ignore[method-assign]
 
 
+def _fifo_groups_in_flight() -> None:
+    from moto.sqs.models import SQSBackend
+
+    receive = SQSBackend.receive_message
+    if getattr(receive, "_odr_patched", False):
+        return
+    source = inspect.getsource(receive)
+    if "currently_pending_groups = deepcopy(queue.pending_message_groups)" not in source:
+        raise RuntimeError(f"moto {moto.__version__}: SQSBackend.receive_message changed; adapt the patch")
+
+    def release_then_receive(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        queue = self.get_queue(queue_name)
+        queue.pending_messages.difference_update({m for m in queue.pending_messages if m.visible})
+        return receive(self, queue_name, *args, **kwargs)
+
+    release_then_receive._odr_patched = True  # type: ignore[attr-defined]
+    SQSBackend.receive_message = release_then_receive  # type: ignore[method-assign]
+
+
 def install() -> None:
     for owner, name in ((LambdaFunction, "_invoke_lambda"), (moto_backends, "list_of_moto_modules")):
         if not hasattr(owner, name):
@@ -380,3 +403,4 @@ def install() -> None:
     _partition_reads()
     _programs_kept()
     _botocore_waits()
+    _fifo_groups_in_flight()

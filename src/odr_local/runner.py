@@ -25,11 +25,12 @@ from odr_cli.report_export import write_html
 from odr_cli.report_text import report_table
 
 from .inbox import Delivered, Inbox, Seen, open_link, submit
-from .reconciliation import Reconciliation, reconcile
+from .reconciliation import ProgressReconciliation, Reconciliation, reconcile, reconcile_progress
 from .scenario import Behaviour, Scenario
 from .stack import REGION, SES_REGION, LocalStack
 from .template import ROOT
 
+TOLD_WITHIN = timedelta(days=1)  # after the last case closed: its outcome and progress reach 12315 in this time
 RETRY_AFTER_BUSY = timedelta(minutes=10)  # a page answered 503 (the workflow not at that wait yet): try again
 LATE_BY = timedelta(hours=1)  # how long after the deadline a late specialist submits
 PROGRESS_EVERY = timedelta(hours=6)
@@ -191,10 +192,13 @@ class ScenarioRun:
         for pump in stack.stream_pumps:
             if pump.trigger.stream_arn == cases_stream:
                 pump.observers.append(self.observe)
+                break  # each mapping on the stream reads every record: one is enough to watch it
         kernel.add_source(self.look_at_new_messages)
         kernel.every(PROGRESS_EVERY.total_seconds(), self._progress, "progress")
         stack.run_triggers()
         finished = kernel.run_until(self._finished, until=self.scenario.start + timedelta(days=self.scenario.max_days))
+        if finished:  # the last outcomes and stages are still on their way to 12315
+            kernel.run_until(self._told_12315, until=stack.now() + TOLD_WITHIN)
         self._progress()
         if not finished:
             print(f"stopped after {self.scenario.max_days} simulated days with cases still open", file=self.out)
@@ -208,9 +212,12 @@ class ScenarioRun:
         print(report.sentence(), file=self.out)
         ingestion = self._reconcile(cases, quarantine)
         print(ingestion.line(), file=self.out)
+        progress = self._reconcile_progress(cases)
+        print(progress.line(), file=self.out)
         result = self.result(cases, summary, len(quarantine), len(ids))
         result["report"] = report.as_dict()
         result["ingestion"] = ingestion.as_dict()
+        result["progress"] = progress.as_dict()
         result["feed"] = stack.simulator.counters()
         return result
 
@@ -218,6 +225,17 @@ class ScenarioRun:
         intake = self.stack.deployment.ref("IntakeFunction")
         deliveries = sum(p.delivered for p in self.stack.queue_pumps if p.trigger.function == intake)
         return reconcile(self.stack.simulator.offered(), cases, quarantine, deliveries)
+
+    def _told_12315(self) -> bool:
+        """Nothing left to tell the platform: the case stream is read and the report queues are empty."""
+        senders = {self.stack.deployment.ref(f) for f in ("ReportBackFunction", "ReportProgressFunction")}
+        return all(p.caught_up() for p in self.stack.stream_pumps) and all(
+            p.is_empty() for p in self.stack.queue_pumps if p.trigger.function in senders
+        )
+
+    def _reconcile_progress(self, cases: list[Case]) -> ProgressReconciliation:
+        sim = self.stack.simulator
+        return reconcile_progress(cases, sim.progress_log, sim.superseded_log, sim.counters())
 
     def _report(self, closed: list[Case]) -> Report:
         """The bureau's report from the counters the stream keeps (as in production), written as HTML too."""

@@ -1,17 +1,21 @@
-"""The 12315 platform simulator: a real HTTP server with the pull API and the report-back endpoint, faults
-switchable on demand, and a signer-pusher that calls the adapter's webhook.
+"""The 12315 platform simulator: a real HTTP server with the pull API, the report-back and progress endpoints,
+faults switchable on demand, and a signer-pusher that calls the adapter's webhook.
 
 Records become visible when the clock (the kernel's, see kernel.py) reaches their ``updated_at``, as on the real
 platform. Pages
 are ordered by (``updated_at``, ``complaint_id``, ``revision``) and the opaque cursor names the last item served
 (keyset paging). Report-back follows the contract's Idempotency-Key rules: 201 first, 200 for the same key and
-body, 409 for the same key with another body, 404 for an unknown complaint.
+body, 409 for the same key with another body, 404 for an unknown complaint. Progress (contract v1.1, 4a)
+follows the same rules, validates the body (400 naming every problem: the stage, an ``at`` with its offset,
+``handled_by`` as the enterprise's ``{name, uscc}`` or the station's ``{code, name}``, a note of at most 200
+characters without the consumer's personal data) and answers 422 once the complaint's outcome is reported.
 
 Faults (``sim.faults.update(...)`` or ``POST /_sim/faults`` with a JSON object of the same names):
 
-- per request, on the endpoints in ``targets`` (``pull``, ``results``), at most one of: ``error`` (503),
+- per request, on the endpoints in ``targets`` (``pull``, ``results``, ``progress``), at most one of: ``error`` (503),
   ``throttle`` (429 with ``Retry-After``), ``slow`` (answers after ``slow_seconds``), ``drop`` (the connection
-  is closed without an answer; on ``results`` the report is recorded first, so only the reply is lost).
+  is closed without an answer; on ``results`` and ``progress`` the report is recorded first, so only the reply
+  is lost).
   ``script`` forces the faults of the next requests in order (``ok``: none), before the rates apply. ``slow``
   is real seconds: it tries the client's timeouts, and simulated time stands still while a request is served;
 - per page: ``duplicate_page`` (the next cursor serves the same page again), ``repeat_items`` (the next page
@@ -66,7 +70,7 @@ class Faults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = 0
-    targets: list[Literal["pull", "results"]] = ["pull"]
+    targets: list[Literal["pull", "results", "progress"]] = ["pull"]
     error_rate: Rate = 0.0
     throttle_rate: Rate = 0.0
     retry_after_seconds: int = Field(1, ge=0)
@@ -149,6 +153,11 @@ class Counters:
     results_recorded: int = 0  # 201
     results_repeated: int = 0  # 200: same key and body again
     results_conflicting: int = 0  # 409: same key, other body
+    progress_recorded: int = 0  # 201
+    progress_repeated: int = 0  # 200: same key and body again
+    progress_conflicting: int = 0  # 409
+    progress_invalid: int = 0  # 400: a body that breaks the contract
+    progress_superseded: int = 0  # 422: after the outcome
     pushes_attempted: int = 0  # HTTP requests to the webhook
     pushes_accepted: int = 0  # 2xx
     pushes_rejected: int = 0  # 4xx: the platform gives those records up
@@ -209,6 +218,58 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+class _Enterprise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(min_length=1)]
+    uscc: Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")]
+
+
+class _Station(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)]
+
+
+class ProgressReport(BaseModel):
+    """The body of ``POST /v1/complaints/{id}/progress`` (contract v1.1, section 4a)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Literal["dispatched", "accepted", "result_reported", "under_review", "sent_back"]
+    at: str
+    handled_by: _Enterprise | _Station
+    note: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _at_has_an_offset(self) -> ProgressReport:
+        try:
+            at = datetime.fromisoformat(self.at)
+        except ValueError:
+            raise ValueError("at must be an RFC 3339 date-time") from None
+        if at.tzinfo is None or "T" not in self.at:
+            raise ValueError("at must be an RFC 3339 date-time with an offset")
+        return self
+
+
+_PERSONAL = ("name", "phone", "email", "address", "id_number")
+
+
+def progress_problems(body: dict[str, Any], record: dict[str, Any]) -> list[dict[str, str]]:
+    """Every way ``body`` breaks section 4a, the consumer's personal data in the note included."""
+    try:
+        report = ProgressReport.model_validate(body)
+    except ValidationError as exc:
+        return [{"field": ".".join(map(str, e["loc"])) or "body", "reason": e["msg"]} for e in exc.errors()]
+    consumer = record.get("consumer")
+    values = [consumer.get(k) for k in _PERSONAL] if isinstance(consumer, dict) else []
+    personal = [v for v in values if isinstance(v, str) and len(v) > 1]
+    if report.note and any(value in report.note for value in personal):
+        return [{"field": "note", "reason": "carries the consumer's personal data"}]
+    return []
+
+
 @dataclass
 class Simulator:
     clock: Clock = field(default_factory=Clock)
@@ -217,6 +278,9 @@ class Simulator:
     faults: Faults = field(default_factory=Faults)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key -> request
     result_log: list[dict[str, Any]] = field(default_factory=list)
+    progress: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key -> body
+    progress_log: list[dict[str, Any]] = field(default_factory=list)  # recorded stages, in arrival order
+    superseded_log: list[dict[str, Any]] = field(default_factory=list)  # stages answered 422
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -290,6 +354,7 @@ class Simulator:
                 "records_pushed": pushed,
                 **asdict(self.stats),
                 "result_keys": len(self.results),
+                "progress_keys": len(self.progress),
             }
 
     def _count_fault(self, kind: str) -> None:
@@ -312,6 +377,13 @@ class Simulator:
         ):
             complaint_id = request.path.split("/")[3]
             response = self._with_faults("results", environ, lambda: self._result(request, complaint_id))
+        elif (
+            request.method == "POST"
+            and request.path.startswith("/v1/complaints/")
+            and request.path.endswith("/progress")
+        ):
+            complaint_id = request.path.split("/")[3]
+            response = self._with_faults("progress", environ, lambda: self._progress(request, complaint_id))
         else:
             response = _json({"error": "not found"}, 404)
         return response(environ, start_response)
@@ -390,6 +462,34 @@ class Simulator:
             self.results[key] = body
             self.result_log.append({"complaint_id": complaint_id, "key": key, **body})
             self.stats.results_recorded += 1
+        return _json({"status": "recorded"}, 201)
+
+    def _progress(self, request: Request, complaint_id: str) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        body = request.get_json(silent=True)
+        if not key or not isinstance(body, dict):
+            return _json({"error": "Idempotency-Key and a JSON body are required"}, 400)
+        with self.lock:
+            if complaint_id not in self._by_id:
+                return _json({"error": "unknown complaint"}, 404)
+            seen = self.progress.get(key)
+            if seen is not None:
+                if seen == body:
+                    self.stats.progress_repeated += 1
+                    return _json({"status": "duplicate"}, 200)
+                self.stats.progress_conflicting += 1
+                return _json({"error": "key reused"}, 409)
+            problems = progress_problems(body, self._by_id[complaint_id][-1].record)
+            if problems:
+                self.stats.progress_invalid += 1
+                return _json({"error": "not a progress report of contract v1.1", "problems": problems}, 400)
+            if any(r["complaint_id"] == complaint_id for r in self.result_log):
+                self.stats.progress_superseded += 1
+                self.superseded_log.append({"complaint_id": complaint_id, "key": key, **body})
+                return _json({"error": "the outcome is reported: progress is closed"}, 422)
+            self.progress[key] = body
+            self.progress_log.append({"complaint_id": complaint_id, "key": key, **body})
+            self.stats.progress_recorded += 1
         return _json({"status": "recorded"}, 201)
 
     def _admin(self, request: Request) -> Response:

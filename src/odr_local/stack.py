@@ -136,6 +136,8 @@ class LocalStack:
         sqs = self.client("sqs")
         self.queue_pumps = [QueuePump(t, sqs, REGION) for t in self.deployment.queues]
         self.stream_pumps = [StreamPump(t, REGION) for t in self.deployment.streams]
+        for pump in self.stream_pumps:  # two mappings read the case table's stream (counters, progress)
+            pump.peers = [p for p in self.stream_pumps if p.table_name == pump.table_name]
         self.kernel.every(3600, moto_patches.prune_finished_threads, "prune finished interpreter threads")
         return self
 
@@ -193,7 +195,6 @@ class LocalStack:
             "CASES_TABLE",
             "DIRECTORY_TABLE",
             "STATS_TABLE",
-            "SESSIONS_TABLE",
             "STATE_MACHINE_ARN",
             "INTAKE_QUEUE_URL",
             "REPORT_QUEUE_URL",

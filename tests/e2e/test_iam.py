@@ -61,6 +61,8 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
     "the scenarios' enterprises act through links (tests/integration call the API)",
     ("CountersFunction", "SQSSendMessagePolicy", "sqs:SendMessage*"): "Lambda sends a batch that keeps failing to "
     "the stream mapping's OnFailure queue with the function's role; the scenarios' batches all succeed",
+    ("ProgressFunction", "StreamFailures", "sqs:SendMessage"): "Lambda sends a batch that keeps failing to the "
+    "stream mapping's OnFailure queue with the function's role; the scenarios' batches all succeed",
     ("SweeperFunction", "CaseItems", "dynamodb:GetItem"): "healing: only a case that owes a callback or a "
     "confirmation for minutes (a failed call to AWS) is read again; the scenarios' calls do not fail",
     ("SweeperFunction", "EndWaits", "states:SendTaskSuccess"): "healing: a callback owed after a failed call",

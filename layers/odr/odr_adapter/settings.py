@@ -72,6 +72,10 @@ class ReportQueue(FunctionSettings):
     report_queue_url: Required = Field(alias="REPORT_QUEUE_URL")
 
 
+class ProgressQueue(FunctionSettings):
+    progress_queue_url: Required = Field(alias="PROGRESS_QUEUE_URL")
+
+
 class IntakeQueue(FunctionSettings):
     intake_queue_url: Required = Field(alias="INTAKE_QUEUE_URL")
 
@@ -145,6 +149,15 @@ class PollerSettings(CaseTable, FeedAccess, IntakeQueue):
 
 
 class ReportBackSettings(FeedAccess):
+    pass
+
+
+class ProgressSettings(DirectoryTable, ProgressQueue):
+    """The progress function: finds the stages in the case table's stream and queues them (the station's name
+    comes from the directory)."""
+
+
+class ReportProgressSettings(FeedAccess):
     pass
 
 

@@ -1,4 +1,5 @@
-"""SQS: the intake queue (feed records) and the report-back queue (outcomes for the 12315 platform)."""
+"""SQS: the intake queue (feed records), the report-back queue (outcomes for the 12315 platform) and the
+progress queue (FIFO: each case's stages in order)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,33 @@ class Queue:
             got = self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
             for failed in got.get("Failed", []):
                 self.sqs.send_message(QueueUrl=self.url, MessageBody=chunk[int(failed["Id"])])
+
+
+class OrderedQueue:
+    """A FIFO queue: one message group per complaint (its messages are delivered in order, one group's failure
+    holds back only that group), the idempotency key as the deduplication id (a batch queued again within
+    five minutes, as after a retried stream batch, adds nothing)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.sqs = client("sqs")
+
+    def send_in_order(self, messages: list[dict[str, Any]]) -> None:
+        """Queue every message in the order given, or raise (the caller's batch is retried whole)."""
+        for start in range(0, len(messages), 10):
+            chunk = messages[start : start + 10]
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": _text(m),
+                    "MessageGroupId": m["complaint_id"],
+                    "MessageDeduplicationId": m["idempotency_key"],
+                }
+                for i, m in enumerate(chunk)
+            ]
+            got = self.sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
+            if got.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(got['Failed'])} of {len(entries)} progress messages")
 
 
 _BATCH_BYTES = 900 * 1024  # below SQS's 1 MiB per batch, with room for the request's own overhead

@@ -1,4 +1,4 @@
-"""HTTP client of the 12315 platform (pull API and report-back), with retries on transient faults.
+"""HTTP client of the 12315 platform (pull API, report-back, progress), with retries on transient faults.
 
 Transient: 5xx, 429 (after its ``Retry-After``), timeouts, refused or dropped connections and cut-off answers.
 They are retried with exponential backoff and jitter; anything else is the platform's final word.
@@ -109,6 +109,16 @@ class FeedClient:
             "POST",
             f"/v1/complaints/{urllib.parse.quote(complaint_id)}/results",
             result,
+            {"Idempotency-Key": idempotency_key},
+        )
+        return status
+
+    def progress(self, complaint_id: str, idempotency_key: str, body: dict[str, Any]) -> int:
+        """Contract v1.1, section 4a: one stage of the case (201 first time, 200 the same key and body again)."""
+        status, _ = self._request(
+            "POST",
+            f"/v1/complaints/{urllib.parse.quote(complaint_id)}/progress",
+            body,
             {"Idempotency-Key": idempotency_key},
         )
         return status

@@ -2,7 +2,8 @@
 
 A report is queued at closure, so closing never waits on the platform; this sends one queued report. A
 transient failure raises and the queue redelivers (then its DLQ keeps it); the Idempotency-Key makes every
-redelivery safe: the platform answers 200 for a key and body it already has.
+redelivery safe: the platform answers 200 for a key and body it already has. The stages before the outcome
+(contract section 4a) are reported the same way by :mod:`odr_adapter.feed.progress`.
 """
 
 from __future__ import annotations
