@@ -9,6 +9,7 @@ body's size, encoding and JSON limits (413/400, see :mod:`odr_adapter.models.lim
 validation (422 with the fields at fault).
 """
 
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -19,11 +20,13 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Form, Header
+from aws_lambda_powertools.event_handler.openapi.params import Form, Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from odr_adapter.models.case import StaleCase
+from odr_adapter.models.cursors import BadCursor
 from odr_adapter.models.limits import RequestRejected
 from odr_adapter.models.links import ActionName
 from odr_adapter.observability import BY_REQUEST, Observed
@@ -33,11 +36,11 @@ from odr_adapter.people.enterprise_api import (
     Unauthorised,
     api_answer,
     authenticate,
+    case_list,
     enterprise_act,
     enterprise_note,
     is_api,
     note_answer,
-    open_cases,
     own_case,
     request_json,
     request_text,
@@ -46,10 +49,11 @@ from odr_adapter.people.link_requests import open_link, submit_link
 from odr_adapter.people.notes import NoteIn, NoteInvalid, NoteRefused
 from odr_adapter.people.pages import Page, notice
 from odr_adapter.people.views import case_view
-from odr_adapter.settings import MessagingSettings
-from odr_adapter.wiring import api_keys, case_index, delivery, services
+from odr_adapter.people.worklists import MAX_PAGE_SIZE, PAGE_SIZE, Filters, PhaseFilter
+from odr_adapter.settings import ActionsSettings
+from odr_adapter.wiring import api_keys, case_pages, cursor_key, delivery, services
 
-obs = Observed(MessagingSettings)
+obs = Observed(ActionsSettings)
 app = APIGatewayRestResolver(json_body_deserializer=request_json)
 PAGES = ["Action pages"]
 API = ["Enterprise API"]
@@ -138,10 +142,29 @@ def _enterprise() -> str:
 
 
 @app.get(
-    "/api/v1/cases", tags=API, summary="The enterprise's cases waiting for it", security=SECURED, responses=API_ERRORS
+    "/api/v1/cases",
+    tags=API,
+    summary="The enterprise's cases, open ones first (oldest first), then closed ones (newest first), a page at a time",
+    security=SECURED,
+    responses={**API_ERRORS, 400: _error("A cursor not issued for this enterprise and these filters")},
 )
-def list_cases() -> dict[str, Any]:
-    return {"cases": open_cases(_enterprise(), case_index(obs.settings), services(obs.settings).clock.now())}
+def list_cases(
+    phase: Annotated[
+        PhaseFilter, Query(description="open, closed, or one phase: screening, acceptance, resolution, review")
+    ] = "",
+    date_from: Annotated[date | None, Query(alias="from", description="registered on or after (Beijing date)")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="registered on or before (Beijing date)")] = None,
+    q: Annotated[str, Query(max_length=64, description="one complaint id: that case, closed ones included")] = "",
+    cursor: Annotated[str, Query(max_length=1024, description="next_cursor of the previous page")] = "",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="cases per page")] = PAGE_SIZE,
+) -> dict[str, Any]:
+    query = {"phase": phase, "from": date_from, "to": date_to, "q": q, "cursor": cursor, "limit": limit}
+    try:
+        filters = Filters.model_validate(query)
+    except ValidationError as exc:  # what the parameters' own checks cannot see: q's characters, the period's order
+        raise RequestValidationError(exc.errors(include_url=False, include_input=False)) from None
+    s = obs.settings
+    return case_list(_enterprise(), filters, case_pages(s), services(s), cursor_key(s))
 
 
 @app.get(
@@ -236,6 +259,11 @@ def invalid_note(exc: NoteInvalid) -> Response[dict[str, Any]]:
 @app.exception_handler(NoteRefused)
 def refused_note(exc: NoteRefused) -> Response[dict[str, Any]]:
     return Response(409, content_types.APPLICATION_JSON, {"error": str(exc), "code": exc.code})
+
+
+@app.exception_handler(BadCursor)
+def bad_cursor(exc: BadCursor) -> Response[dict[str, str]]:
+    return Response(400, content_types.APPLICATION_JSON, {"error": "the cursor is not one of this listing's"})
 
 
 @app.exception_handler(RequestValidationError)

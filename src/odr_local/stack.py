@@ -195,6 +195,7 @@ class LocalStack:
             "CASES_TABLE",
             "DIRECTORY_TABLE",
             "STATS_TABLE",
+            "SESSIONS_TABLE",
             "STATE_MACHINE_ARN",
             "INTAKE_QUEUE_URL",
             "REPORT_QUEUE_URL",

@@ -11,7 +11,6 @@ string (:class:`~odr_adapter.people.actions.ResultReport`).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from odr_adapter.messages.sending import Delivery
@@ -19,10 +18,12 @@ from odr_adapter.models.api_keys import KEY_PREFIX, api_key_hash
 from odr_adapter.models.case import Case
 from odr_adapter.models.limits import RequestRejected, body_bytes, loads_limited
 from odr_adapter.models.links import ActionName
+from odr_adapter.models.sessions import Holder
 from odr_adapter.people.notes import Author, NoteOutcome, add_note
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.people.views import case_view
-from odr_adapter.ports import ApiKeyRepository, EnterpriseIndex, Services
+from odr_adapter.people.worklists import Filters, api_item, listing
+from odr_adapter.ports import ApiKeyRepository, CasePages, Services
 
 MAX_REQUEST_BYTES = 64 * 1024  # a result's summary is at most 2000 characters: a few KB
 MAX_REQUEST_DEPTH = 8  # the API's bodies are flat objects
@@ -75,10 +76,12 @@ def own_case(complaint_id: str, uscc: str, svc: Services) -> Case:
     return case
 
 
-def open_cases(uscc: str, index: EnterpriseIndex, now: datetime) -> list[dict[str, Any]]:
-    """The enterprise's cases still waiting for it, soonest deadline first."""
-    waiting = [c for c in index.for_enterprise(uscc) if c.status in ("dispatched", "accepted")]
-    return [case_view(c) for c in sorted(waiting, key=lambda c: c.next_due_at or now)]
+def case_list(uscc: str, filters: Filters, pages: CasePages, svc: Services, key: bytes) -> dict[str, Any]:
+    """One page of the enterprise's cases, as its worklist shows them (open first; the same filters and cursor):
+    raises BadCursor for a cursor not issued to this enterprise with these filters."""
+    found = listing(Holder("enterprise", uscc), filters, pages, svc.cases, key)
+    now = svc.clock.now()
+    return {"cases": [api_item(c, now) for c in found.cases], "next_cursor": found.next_cursor}
 
 
 def enterprise_act(
