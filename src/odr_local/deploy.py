@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from .cron import Cron
 from .invoker import FUNCTIONS, LocalFunction
 from .template import ROOT, Resolver, load_template
 
@@ -53,8 +54,11 @@ class StreamTrigger:
 
 @dataclass
 class ScheduleTrigger:
+    """A rate (every ``rate_seconds``) or a cron expression (EventBridge's, in UTC)."""
+
     function: str
-    rate_seconds: float
+    rate_seconds: float | None = None
+    cron: Cron | None = None
 
 
 @dataclass
@@ -261,7 +265,11 @@ class Deployer:
             patterns = [json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])]
             d.streams.append(StreamTrigger(props["Stream"], function, int(props.get("BatchSize", 100)), patterns))
         elif kind == "Schedule":
-            d.schedules.append(ScheduleTrigger(function, _rate_seconds(props["Schedule"])))
+            expression = str(props["Schedule"])
+            if expression.startswith("cron("):
+                d.schedules.append(ScheduleTrigger(function, cron=Cron.parse(expression)))
+            else:
+                d.schedules.append(ScheduleTrigger(function, _rate_seconds(expression)))
         else:
             raise NotImplementedError(f"event source {kind} has no local counterpart")
 

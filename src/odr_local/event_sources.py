@@ -239,7 +239,7 @@ def _epoch(value: Any) -> Any:
 
 
 def schedule(kernel: Kernel, trigger: ScheduleTrigger) -> None:
-    """An EventBridge rate schedule (which moto never fires) on the kernel's clock."""
+    """An EventBridge schedule (which moto never fires) on the kernel's clock: a rate, or a cron expression."""
 
     def fire() -> None:
         event = {
@@ -253,4 +253,14 @@ def schedule(kernel: Kernel, trigger: ScheduleTrigger) -> None:
         }
         invoke(trigger.function, event)
 
+    if trigger.cron is not None:
+        cron = trigger.cron
+
+        def fire_and_again() -> None:
+            kernel.call_at(cron.next_after(kernel.now()), fire_and_again, f"cron {trigger.function}")
+            fire()
+
+        kernel.call_at(cron.next_after(kernel.now()), fire_and_again, f"cron {trigger.function}")
+        return
+    assert trigger.rate_seconds is not None
     kernel.every(trigger.rate_seconds, fire, f"schedule {trigger.function}")
