@@ -25,10 +25,11 @@ from odr_adapter.data_access.stats import StatsStore
 from odr_adapter.models.case import Case, EnterpriseRef, HistoryEvent
 from odr_adapter.models.deadlines import Deadline
 from odr_adapter.models.directory import District
+from odr_adapter.models.scorecard_rules import ScorecardRules
 from odr_adapter.stats.counters import recount
 from odr_adapter.stats.figures import Period, build_report
+from odr_adapter.stats.scorecards import scorecards
 from odr_cli.district_files import read_district
-from odr_cli.scorecards import ScorecardPolicy, scorecards
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = datetime(2026, 1, 1, tzinfo=UTC)
@@ -133,7 +134,7 @@ def measure(cases: int, district: District) -> dict[str, object]:
         report = build_report(store, period, stations)
         out[f"report, {label}"] = store.items_read
         store.items_read = 0
-        scorecards(store, period, district.enterprises, ScorecardPolicy())
+        scorecards(store, period, district.enterprises, ScorecardRules())
         out[f"scorecards, {label}"] = store.items_read
         if label == "the year":
             out["sentence"] = report.sentence()
@@ -147,7 +148,8 @@ def ceilings(district: District) -> dict[str, object]:
     for label, period in PERIODS.items():
         listed = [e for e in district.enterprises if e.delisted_on is None or e.delisted_on >= period.first]
         out[f"report, {label}"] = report_scopes * buckets_in(period) + 1  # + the lifetime item
-        out[f"scorecards, {label}"] = len(listed) * buckets_in(period)
+        classes = len({e.enterprise_class for e in listed})  # each card beside its class's figures
+        out[f"scorecards, {label}"] = (len(listed) + classes) * buckets_in(period)
     return out
 
 

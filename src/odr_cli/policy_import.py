@@ -1,5 +1,5 @@
-"""Deadline policies and holiday tables from the bureau's files: parsed strictly, every problem named with its row,
-described and diffed for the operator before anything is written."""
+"""Deadline policies, holiday tables and the scorecards' rules (红榜, 动态退出) from the bureau's files: parsed
+strictly, every problem named with its row, described and diffed for the operator before anything is written."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from odr_adapter.models.deadlines import DayKind, DeadlinePolicies, HolidayTable
 from odr_adapter.models.directory import (
     EnterpriseClass,
 )
+from odr_adapter.models.scorecard_rules import CommendationRule, ExitReviewRule, ScorecardRules
 from odr_cli.import_rows import (
     PHASES,
     WEEKDAYS,
@@ -122,14 +123,29 @@ class _TableIn(_Strict):
     source: str = "operator"
 
 
+class _ExitReviewIn(ExitReviewRule):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _CommendIn(CommendationRule):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _ScorecardsIn(_Strict):
+    exit_review: _ExitReviewIn = Field(default_factory=_ExitReviewIn)
+    commend: _CommendIn = Field(default_factory=_CommendIn)
+
+
 class _PoliciesIn(_Strict):
     default: dict[Phase, _PolicyIn] | None = None
     by_class: dict[EnterpriseClass, dict[Phase, _PolicyIn]] = Field(default_factory=dict)
     holiday_tables: list[_TableIn] | None = None
+    scorecards: _ScorecardsIn | None = None
 
 
 def parse_policies(data: Any, current: DeadlinePolicies) -> tuple[DeadlinePolicies | None, list[ImportProblem]]:
-    """A policies document (``default``, ``by_class``, optional ``holiday_tables``); tables are kept if absent."""
+    """A policies document (``default``, ``by_class``, optional ``holiday_tables`` and ``scorecards``); tables and
+    the scorecards' rules are kept if absent; a ``scorecards`` section given is whole (what it omits: the defaults)."""
     try:
         given = _PoliciesIn.model_validate(data)
     except ValidationError as exc:
@@ -165,6 +181,9 @@ def parse_policies(data: Any, current: DeadlinePolicies) -> tuple[DeadlinePolici
             default=policies_of(given.default) if given.default is not None else DeadlinePolicies().default,
             by_class={k: policies_of(v) for k, v in given.by_class.items()},
             holiday_tables=tables,
+            scorecards=current.scorecards
+            if given.scorecards is None
+            else ScorecardRules.model_validate(given.scorecards.model_dump()),
         ),
         [],
     )
@@ -189,7 +208,18 @@ def describe_policies(policies: DeadlinePolicies) -> list[str]:
             f"holiday table {table.year}: {len(table.holidays)} days off, {len(table.workdays)} make-up working days "
             f"(source {table.source})"
         )
-    return lines
+    return lines + describe_scorecard_rules(policies.scorecards)
+
+
+def describe_scorecard_rules(rules: ScorecardRules) -> list[str]:
+    out, com = rules.exit_review, rules.commend
+    settlement = ", settlement at or above the class's rate" if com.settlement_at_least_class else ""
+    return [
+        f"exit review (动态退出): on-time acceptance below {out.min_on_time_acceptance}%, on-time closure below "
+        f"{out.min_on_time_closure}% or settlement below {out.min_settlement}%, each on at least {out.min_cases} cases",
+        f"commend (红榜): on-time acceptance at least {com.min_on_time_acceptance}% and on-time closure at least "
+        f"{com.min_on_time_closure}%{settlement}, on at least {com.min_cases} cases dispatched and handled",
+    ]
 
 
 def _policy_text(policy: Policy | None) -> str:
@@ -209,6 +239,9 @@ def diff_policies(old: DeadlinePolicies, new: DeadlinePolicies) -> list[str]:
             before, after = was.get(phase), now.get(phase)
             if before != after:
                 lines.append(f"  {scope} {phase}: {_policy_text(before)} -> {_policy_text(after)}")
+    for rule in ("exit_review", "commend"):
+        was, now = getattr(old.scorecards, rule).model_dump(), getattr(new.scorecards, rule).model_dump()
+        lines += [f"  scorecards {rule} {name}: {was[name]} -> {now[name]}" for name in was if was[name] != now[name]]
     if [t.model_dump() for t in old.holiday_tables] != [t.model_dump() for t in new.holiday_tables]:
         lines.append(
             f"  holiday tables: {[t.year for t in old.holiday_tables]} -> {[t.year for t in new.holiday_tables]}"

@@ -65,6 +65,10 @@ def test_show_prints_the_defaults_while_none_are_stored(aws: Aws, capsys) -> Non
         "resolution  7 natural day(s)",
         "review      2 natural day(s)",
         "rework      2 natural day(s)",
+        "exit review (动态退出): on-time acceptance below 90%, on-time closure below 80% or settlement below 60%, "
+        "each on at least 5 cases",
+        "commend (红榜): on-time acceptance at least 95% and on-time closure at least 95%, settlement at or above the "
+        "class's rate, on at least 5 cases dispatched and handled",
     ]
     as_json = json.loads(odr(capsys, "policies", "show", "--json").out)
     assert DeadlinePolicies.model_validate(as_json) == DeadlinePolicies()

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from odr_adapter.data_access.directory import DirectoryStore
 from odr_adapter.models.counters import ALL
+from odr_adapter.models.deadlines import DeadlinePolicies
+from odr_adapter.models.scorecard_rules import CommendationRule, ExitReviewRule, ScorecardRules
 from odr_adapter.stats.figures import Period, build_report
 from odr_cli.main import main
 
@@ -123,12 +126,45 @@ def test_the_scorecard_ranks_and_flags_with_the_figures(aws: StatsAws, capsys: p
     ) in lines
     code, out, _ = odr(capsys, *args, "--json")
     document = json.loads(out)
-    assert document["policy"] == {
+    assert document["rules"]["exit_review"] == {
         "min_cases": 1,
         "min_on_time_acceptance": 50,
         "min_on_time_closure": 80,
         "min_settlement": 50,
     }
+    assert document["rules"]["commend"] == ScorecardRules().commend.model_dump()  # as stored: the defaults
     flagged = [c["uscc"] for c in document["scorecards"] if c["exit_review"]]
-    assert flagged == ["91310116MA1JK7Q26H"]
+    assert flagged == document["exit_review"] == ["91310116MA1JK7Q26H"]
     assert "不排名(少于5件)" in odr(capsys, "scorecard", *WEEK)[1]
+
+
+def test_the_scorecard_of_a_month_names_the_commended_by_the_stored_rule(
+    aws: StatsAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = DirectoryStore(aws.directory_table)
+    rules = ScorecardRules(
+        exit_review=ExitReviewRule(min_cases=1),
+        commend=CommendationRule(min_cases=1, min_on_time_acceptance=0, min_on_time_closure=95),
+    )
+    store.save_policies(DeadlinePolicies(scorecards=rules))  # what `odr policies set` stores
+    try:
+        code, out, _ = odr(capsys, "scorecard", "--month", "2026-12")
+        _, as_json, _ = odr(capsys, "scorecard", "--month", "2026-12", "--json")
+    finally:
+        store.save_policies(DeadlinePolicies())
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "企业动态管理评分 2026-12-01 至 2026-12-31"
+    commended = lines.index(
+        "红榜: 1 家企业(按时受理率不低于0%、按时办结率不低于95%、和解成功率不低于同类企业,转ODR和办理各不少于1件)"
+    )
+    assert lines[commended + 1] == (
+        "  上海枫泾古镇文创商贸有限公司 (91310116MA1FL2T66W, B类): 按时受理率 0.0% (0/1) ≥ 0%; "
+        "按时办结率 100.0% (1/1) ≥ 95%; 和解成功率 100.0% (1/1) ≥ B类 100.0%"
+    )
+    assert "动态退出审查: 2 家企业低于阈值" in lines  # the same table names both lists
+    document = json.loads(as_json)
+    assert document["commended"] == ["91310116MA1FL2T66W"]
+    assert document["exit_review"] == ["91310116MA1FL2T66W", "91310116MA1JK7Q26H"]
+    assert odr(capsys, "scorecard", "--month", "2026-13")[0] == 2
+    assert odr(capsys, "scorecard", "--month", "2026-12", "--from", "2026-12-01")[0] == 2

@@ -15,14 +15,17 @@ from openpyxl import load_workbook
 
 from odr_adapter.models.counters import ALL
 from odr_adapter.models.directory import District
+from odr_adapter.models.scorecard_rules import ExitReviewRule, ScorecardRules
 from odr_adapter.stats.counters import CounterBook, change_deltas
 from odr_adapter.stats.figures import Figures, Period, PeriodInvalid, build_report, counts_cover, totals
+from odr_adapter.stats.scorecards import scorecards
 from odr_cli.report_export import cycle_label, render_html, write_xlsx
 from odr_cli.report_text import report_table, width
-from odr_cli.scorecards import ScorecardPolicy, scorecard_text, scorecards
+from odr_cli.scorecards import scorecard_text
 
 from .test_counters import WEEK, counted, known_week
 
+FIVE, SEVEN = (ScorecardRules(exit_review=ExitReviewRule(min_cases=n)) for n in (5, 7))
 EVERY_DAY_FROM, EVERY_DAY_TO = date(2025, 1, 1), date(2027, 12, 31)
 
 
@@ -163,7 +166,7 @@ def test_scorecards_rank_only_with_enough_cases_and_flag_with_the_figures(distri
         }
     )
     period = Period(date(2026, 12, 1), date(2026, 12, 31))
-    cards = scorecards(book, period, district.enterprises, ScorecardPolicy(min_cases=5))
+    cards = scorecards(book, period, district.enterprises, FIVE)
     assert [(c.enterprise.uscc, c.rank) for c in cards[:3]] == [
         (jinfeng.uscc, 1),
         (shanyang.uscc, 2),
@@ -177,7 +180,7 @@ def test_scorecards_rank_only_with_enough_cases_and_flag_with_the_figures(distri
     assert cards[0].flags == [] and cards[2].flags == []  # two cases say nothing either way
     delisted = "91310116MA1P7H6K8B"  # delisted on 2026-06-30
     assert delisted not in {c.enterprise.uscc for c in cards}
-    text = scorecard_text(cards, period, ScorecardPolicy(min_cases=5))
+    text = scorecard_text(cards, period, FIVE)
     assert "动态退出审查: 1 家企业低于阈值" in text
     assert "上海山阳优选网络科技有限公司 (91310116MA1H3N8W6F, A类): 按时办结率 58.3% (7/12) 低于 80%" in text
     assert "不排名(少于5件)" in text
@@ -190,9 +193,9 @@ def test_equal_scores_share_a_rank(district: District) -> None:
     for uscc in usccs:
         book.add({(f"ENT#{uscc}", "D#2026-12-05"): {"handled": Decimal(6), "closed_on_time": Decimal(6)}})
     period = Period(date(2026, 12, 1), date(2026, 12, 31))
-    cards = scorecards(book, period, district.enterprises, ScorecardPolicy(min_cases=5))
+    cards = scorecards(book, period, district.enterprises, FIVE)
     assert [c.rank for c in cards[:3]] == [1, 1, 1]
-    assert scorecards(book, period, district.enterprises, ScorecardPolicy(min_cases=7))[0].rank is None
+    assert scorecards(book, period, district.enterprises, SEVEN)[0].rank is None
 
 
 def test_counts_cover_only_once_every_change_is_counted() -> None:

@@ -1,5 +1,6 @@
 """Deadline policies (per enterprise class and phase, stored in the directory table) and the deadlines
-they give a case; :mod:`odr_adapter.rules.calendars` counts the days."""
+they give a case; :mod:`odr_adapter.rules.calendars` counts the days. The scorecards' rules are kept in the same
+stored document (:mod:`odr_adapter.models.scorecard_rules`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from odr_adapter.models.scorecard_rules import ScorecardRules
 
 Phase = Literal["screening", "acceptance", "resolution", "review", "rework"]
 DayKind = Literal["natural", "working"]
@@ -47,6 +50,7 @@ class DeadlinePolicies(BaseModel):
     )
     by_class: dict[str, dict[Phase, Policy]] = Field(default_factory=dict)
     holiday_tables: list[HolidayTable] = Field(default_factory=list)
+    scorecards: ScorecardRules = Field(default_factory=ScorecardRules)  # exit review and commendation (红榜)
 
     def policy(self, phase: Phase, enterprise_class: str | None) -> Policy:
         return self.by_class.get(enterprise_class or "", {}).get(phase) or self.default[phase]

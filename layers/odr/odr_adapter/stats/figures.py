@@ -65,6 +65,15 @@ class Period:
             raise PeriodInvalid("no cases to cover")
         return cls(min(days), max(days))
 
+    @classmethod
+    def month(cls, text: str) -> Period:
+        """The calendar month ``YYYY-MM``."""
+        try:
+            first = date.fromisoformat(f"{text}-01")
+        except ValueError:
+            raise PeriodInvalid(f"a month is YYYY-MM, not {text!r}") from None
+        return cls(first, _month_end(first))
+
     @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
@@ -118,6 +127,10 @@ class Figures:
     def add(self, values: Mapping[str, Decimal]) -> None:
         for metric, value in values.items():
             self.values[metric] = self[metric] + value
+
+    def exact_rate(self, part: str, whole: str) -> Decimal | None:
+        """``part`` of ``whole`` in percent, unrounded (for comparing with a threshold or another rate)."""
+        return Decimal(100) * self[part] / self[whole] if self[whole] else None
 
     @property
     def success_rate(self) -> Decimal | None:
