@@ -68,6 +68,10 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
     ("SweeperFunction", "EndWaits", "states:SendTaskSuccess"): "healing: a callback owed after a failed call",
     ("SweeperFunction", "EndWaits", "states:SendTaskFailure"): "healing: a withdrawal's end of the wait owed",
     ("SweeperFunction", "SQSSendMessagePolicy", "sqs:SendMessage*"): "healing: a confirmation owed, queued again",
+    ("ScorecardFunction", "SmsToPhoneNumbers", "sns:Publish"): SMS_BY_SNS,
+    ("ScorecardFunction", "AWSSecretsManagerGetSecretValuePolicy", "secretsmanager:GetSecretValue"): "the SMS "
+    "gateway's token, read for a first SMS: the monthly scorecard goes by e-mail first, and every sample enterprise "
+    "has an address (SMS when it has none, or e-mail fails)",
 }
 
 

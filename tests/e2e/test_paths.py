@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from odr_adapter.clock import local
+from odr_local.inbox import Inbox
+from odr_local.stack import REGION, SES_REGION
+
 from .conftest import PathsRun
 
 HAPPY = "3101160000000202611300101"
@@ -208,3 +212,18 @@ def test_pull_and_push_make_one_case_and_one_execution_each_and_lose_nothing(pat
     sfn = paths.stack.client("stepfunctions")
     names = [e["name"] for e in sfn.list_executions(stateMachineArn=paths.stack.state_machine_arn)["executions"]]
     assert sorted(names) == sorted(f"case-{c['complaint_id']}" for c in paths.result["cases"])
+
+
+def test_the_monthly_scorecards_go_out_on_the_first_by_the_stacks_clock(paths: PathsRun) -> None:
+    """ScorecardFunction's schedule, cron(0 1 1 * ? *), fires on the virtual clock at 2026-12-01 09:00 Beijing
+    time: November's scorecard, once, to each enterprise with ODR cases dispatched in November."""
+    cases = [paths.case(c["complaint_id"]) for c in paths.result["cases"]]
+    active = {
+        c.enterprise.uscc
+        for c in cases
+        if c.enterprise and any(h.event == "dispatched" and local(h.at).month == 11 for h in c.history)
+    }
+    expected = sorted(str(e.contact_email) for e in paths.stack.district.enterprises if e.uscc in active)
+    inbox = Inbox(SES_REGION, REGION, paths.stack.sms_gateway)
+    sent = sorted(m.to for m in inbox.emails() if "2026年11月ODR办理情况" in m.subject)
+    assert expected and sent == expected

@@ -144,6 +144,10 @@ class ConfirmationSettings(MessagingSettings):
     """The confirmation function: sends each owed confirmation once (queued by the actions)."""
 
 
+class ScorecardSettings(MessagingSettings, StatsTable):
+    """The monthly scorecard message: the counters, the directory, and the channels to each enterprise's contact."""
+
+
 class PollerSettings(CaseTable, FeedAccess, IntakeQueue):
     pass
 

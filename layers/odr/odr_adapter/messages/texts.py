@@ -36,6 +36,7 @@ Template = Literal[
     "note_to_enterprise",
     "note_to_station",
 ]
+Letter = Literal["scorecard"]  # a message about no single case (messages.monthly_scorecards)
 SMS_SEGMENT = 70
 CATEGORY_NAMES = {
     "quality": "质量问题",
@@ -146,7 +147,7 @@ def _due(case: Case, phase: str) -> datetime | None:
     return found.due_at if found else None
 
 
-def render(template: Template, values: dict[str, Any]) -> Message:
+def render(template: Template | Letter, values: dict[str, Any]) -> Message:
     subject, email, sms = (
         _ENV.get_template(f"{template}.{part}.j2").render(**values).strip() for part in ("subject", "email", "sms")
     )
