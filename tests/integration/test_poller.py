@@ -19,6 +19,7 @@ from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.feed.client import FeedClient, PlatformError, PlatformUnavailable
 from odr_adapter.feed.polling import PollReport, poll
+from odr_adapter.models.feed import Checkpoint
 from odr_local.kernel import Kernel
 from odr_local.simulator import Simulator
 from odr_local.stack import LocalStack
@@ -171,6 +172,50 @@ def test_the_cursor_never_passes_a_record_that_was_not_queued(sim: Simulator, pa
     assert report.complete and report.pages == 3
     # Page 1 is served again (the overlap) but not queued again: its keys were saved with the cursor.
     assert keys(parts.take()) == {(r["complaint_id"], 1) for r in records[10:]}
+    assert parts.state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
+
+
+class Killed(BaseException):
+    """The run's process dies (a Lambda timeout): nothing after it runs, not even ``finally``."""
+
+
+class DiesAtSave(FeedState):
+    """The stored checkpoint, with a run that dies at its ``n``-th save: the page is in SQS, its checkpoint is not
+    in DynamoDB; the dead run's lease is left to expire."""
+
+    def __init__(self, table: str, n: int) -> None:
+        super().__init__(table)
+        self.saves_left, self.dead = n, False
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        self.saves_left -= 1
+        if self.saves_left == 0:
+            self.dead = True
+            raise Killed
+        super().save(checkpoint)
+
+    def release(self, owner: str) -> None:
+        if not self.dead:
+            super().release(owner)
+
+
+def test_a_run_that_dies_after_queueing_a_page_loses_nothing(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
+    t0 = kernel.now() - timedelta(minutes=40)
+    records = [rec(f"K-{n:010d}", t0 + timedelta(minutes=n)) for n in range(25)]
+    for record in records:
+        sim.publish(record)
+    dying = DiesAtSave(parts.table, 2)
+    with pytest.raises(Killed):
+        poll(client(sim), parts.queue, dying, Clock(), "dies", 30, page_size=10)
+    first = keys(parts.take())
+    assert first == {(r["complaint_id"], 1) for r in records[:20]}  # pages 1 and 2 queued; only page 1 saved
+    assert parts.state.read().updated_after == datetime.fromisoformat(records[9]["updated_at"])
+
+    kernel.advance(timedelta(minutes=5))  # the next scheduled run, once the dead run's lease expired
+    assert run(sim, parts, page_size=10).complete
+    again = parts.take()
+    # Page 2 is queued again (its keys were never saved) with page 3; page 1 is not: nothing lost, few twice.
+    assert keys(again) == {(r["complaint_id"], 1) for r in records[10:]} and len(again) == 15
     assert parts.state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
 
 

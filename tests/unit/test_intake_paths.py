@@ -220,3 +220,47 @@ def test_a_second_poller_does_nothing_while_the_lease_is_held(world: World) -> N
     world.clock.advance(timedelta(minutes=3))  # the first run's lease ran out
     assert poll(feed, queue, state, world.clock, "run-2", budget_seconds=60).queued == 1
     assert json.loads(json.dumps(queue.bodies))[0]["source"] == "poll"
+
+
+class Killed(BaseException):
+    """The run's process dies (a Lambda timeout, an out-of-memory): nothing after it runs, not even ``finally``."""
+
+
+class DiesAtSave(FakeFeedState):
+    """A state store whose run dies at the ``n``-th checkpoint save: after that page was queued, before it was saved;
+    the dead run's lease is left to expire, as a killed process leaves it."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.saves_left, self.dead = n, False
+
+    def save(self, checkpoint: Any) -> None:
+        self.saves_left -= 1
+        if self.saves_left == 0:
+            self.dead = True
+            raise Killed
+        super().save(checkpoint)
+
+    def release(self, owner: str) -> None:
+        if not self.dead:
+            super().release(owner)
+
+
+@pytest.mark.parametrize("dies_at", [1, 2, 3])
+def test_a_run_that_dies_between_queueing_and_saving_loses_nothing(world: World, dies_at: int) -> None:
+    records = [_feed_record(f"U-POLL-DIES{n:05d}", START - timedelta(minutes=30 - n)) for n in range(5)]
+    feed, queue, state = FakeFeed(records), FakeQueue(), DiesAtSave(dies_at)
+
+    with pytest.raises(Killed):
+        poll(feed, queue, state, world.clock, "run-1", budget_seconds=60, page_size=2)
+    died_after = [b["record"]["complaint_id"] for b in queue.bodies]
+    assert len(died_after) == min(2 * dies_at, 5)  # the page it died on was queued, its keys and cursor not saved
+    world.clock.advance(timedelta(minutes=5))  # the dead run's lease ran out
+    report = poll(feed, queue, state, world.clock, "run-2", budget_seconds=60, page_size=2)
+
+    queued = [b["record"]["complaint_id"] for b in queue.bodies]
+    assert report.complete and set(queued) == {r["complaint_id"] for r in records}  # nothing lost
+    # Queued twice: only the page the run died on (its keys were not saved); the pages saved before it are not.
+    twice = sorted(cid for cid in set(queued) if queued.count(cid) > 1)
+    assert twice == died_after[2 * (dies_at - 1) :]
+    assert state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
