@@ -21,7 +21,8 @@ class SettingsInvalid(Exception):
 
 
 class FunctionSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: a function validates one of the classes below; only that one's validator is built, at load
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Self:
