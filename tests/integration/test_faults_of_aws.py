@@ -1,5 +1,6 @@
 """Faults of AWS on the real state machine (moto's interpreter) and the real index: a throttled step is retried,
-never failing the case; the sweeper's Query on ByOwed finds and heals a case whose callback was lost."""
+never failing the case; the sweeper's Query on ByOwed finds and heals a case whose callback was lost; a callback
+lost just before the deadline is taken at the deadline instead of escalating the case."""
 
 from __future__ import annotations
 
@@ -81,3 +82,30 @@ def test_the_sweeper_finds_a_lost_callback_on_the_index_and_ends_the_wait(stack:
     resumed = wait_for_case(stack, cid, _waiting("resolution"))
     assert [h.event for h in resumed.history].count("accepted") == 1 and resumed.owes_since is None
     assert cid not in stack.cases.owing(stack.now() + timedelta(seconds=1))  # and off it once settled
+
+
+def test_a_callback_lost_before_the_deadline_is_taken_at_the_deadline_not_escalated(
+    stack: LocalStack, invoke: Invoker
+) -> None:
+    cid = "IT-AWS-LATE-CALLBK1"
+    invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
+    case = wait_for_case(stack, cid, _waiting("acceptance"))
+    assert case.pending is not None
+    # The acceptance was written in time; its callback never reached Step Functions and no sweep came before the
+    # deadline: the wait's timeout fires and routes to Escalate, which finds the answer on the case.
+    now = stack.now()
+    answered = case.pending.model_copy(update={"answer": {"action": "accepted"}, "answered_at": now})
+    lost, event = transition(case, "accepted", "enterprise:test", now, status="accepted", pending=answered)
+    stack.cases.save(lost, event)
+
+    resumed = wait_for_case(stack, cid, _waiting("resolution"), seconds=120)
+
+    assert stack.now() >= case.deadlines["acceptance"].due_at  # it went on at the deadline, not before
+    assert not resumed.overdue and resumed.status == "accepted"
+    assert [h.event for h in resumed.history][-3:] == ["accepted", "answer_taken_at_deadline", "waiting"]
+    sfn = stack.client("stepfunctions")
+    arn = f"{stack.state_machine_arn.replace(':stateMachine:', ':execution:')}:{resumed.execution_name}"
+    history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered[-4:] == ["AcceptanceOverdue", "Escalate", "AnsweredInTime", "AwaitResult"]
+    assert "NotifyStationOverdue" not in entered

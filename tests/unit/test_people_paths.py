@@ -1,6 +1,7 @@
 """People's actions on in-memory ports: each action ends the wait it answers exactly once; a repeat is answered,
-not redone (and heals a callback lost in transit); an action that raced the deadline is taken back; what changed
-nothing is still recorded. The moto suites (test_actions_delivery, test_links_api) prove the same end to end."""
+not redone (and heals a callback lost in transit); an action that raced the deadline is taken back, unless the
+deadline's step took its answer first; what changed nothing is still recorded. The moto suites
+(test_actions_delivery, test_links_api) prove the same end to end."""
 
 from __future__ import annotations
 
@@ -215,17 +216,41 @@ def test_an_action_whose_wait_already_timed_out_is_taken_back(world: World) -> N
     assert case.history[-1].detail == {"action": "accept"} and case.history[-1].actor == SPECIALIST
 
 
-def test_undo_leaves_alone_what_the_workflow_wrote_meanwhile(world: World) -> None:
+def test_an_action_recorded_before_the_deadline_stands_when_the_deadline_step_took_its_answer(world: World) -> None:
     _, token = dispatched(world, "U-ACT-UNDO-RACE1")
+    # The timer fired while the action was between its write and its callback: Escalate found the answer.
     world.executions.expire(token, meanwhile=lambda: escalate("U-ACT-UNDO-RACE1", "acceptance", world.svc))
 
-    with pytest.raises(DeadlinePassed):
-        perform("U-ACT-UNDO-RACE1", "accept", SPECIALIST, {}, world.svc)
+    perform("U-ACT-UNDO-RACE1", "accept", SPECIALIST, {}, world.svc)  # no DeadlinePassed: the workflow went on
 
     case = world.case("U-ACT-UNDO-RACE1")
-    assert world.events("U-ACT-UNDO-RACE1")[-3:] == ["accepted", "overdue", "action_too_late"]
-    assert case.overdue and case.overdue_phase == "acceptance"  # the escalation stands
-    assert case.history[-1].detail == {"action": "accept"}
+    assert world.events("U-ACT-UNDO-RACE1")[-2:] == ["accepted", "answer_taken_at_deadline"]
+    assert (case.status, case.overdue) == ("accepted", False)
+
+
+def test_an_undo_that_meets_the_deadline_step_taking_the_answer_leaves_the_action_standing(world: World) -> None:
+    _, token = dispatched(world, "U-ACT-UNDO-TAKEN")
+    world.executions.expire(token)
+    # Escalate takes the recorded answer between the undo's read and its write.
+    world.cases.before_next_save(lambda *_: escalate("U-ACT-UNDO-TAKEN", "acceptance", world.svc), skip=1)
+
+    perform("U-ACT-UNDO-TAKEN", "accept", SPECIALIST, {}, world.svc)
+
+    case = world.case("U-ACT-UNDO-TAKEN")
+    assert world.events("U-ACT-UNDO-TAKEN")[-2:] == ["accepted", "answer_taken_at_deadline"]
+    assert (case.status, case.overdue, world.cases.stale) == ("accepted", False, 1)
+
+
+def test_an_action_taken_back_first_leaves_the_deadline_step_to_escalate(world: World) -> None:
+    _, token = dispatched(world, "U-ACT-UNDO-FIRST")
+    world.executions.expire(token)
+    with pytest.raises(DeadlinePassed):
+        perform("U-ACT-UNDO-FIRST", "accept", SPECIALIST, {}, world.svc)
+
+    assert escalate("U-ACT-UNDO-FIRST", "acceptance", world.svc) == {"action": "overdue", "seconds": 0}
+
+    assert world.events("U-ACT-UNDO-FIRST")[-3:] == ["accepted", "action_too_late", "overdue"]
+    assert world.case("U-ACT-UNDO-FIRST").overdue
 
 
 def test_undo_retries_over_a_writer_that_got_in_first(world: World) -> None:

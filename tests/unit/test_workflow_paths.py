@@ -3,14 +3,17 @@ plus the races and retries only fakes can stage (another writer between a step's
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from odr_adapter.models.case import CaseWithdrawn, Feedback, InvalidAction, StaleCase
 from odr_adapter.models.directory import District
 from odr_adapter.people.actions import perform
+from odr_adapter.ports import TransientFault
 from odr_adapter.workflow.retry import ATTEMPTS, MAX_PAUSE
 from odr_adapter.workflow.steps import (
     apply_screening,
@@ -26,6 +29,7 @@ from tests.unit.conftest import START, record
 pytestmark = pytest.mark.usefixtures("pauses")
 
 JINFENG = "91310116MA1JK7Q26H"
+ASL = Path(__file__).resolve().parents[2] / "statemachine" / "case_workflow.asl.json"
 
 
 def manual_screening(district: District, station: str = "JS-ZJ") -> District:
@@ -193,6 +197,64 @@ def test_a_withdrawn_case_never_waits(world: World) -> None:
 
 
 # --- escalation and closing -------------------------------------------------------------------------------------
+
+
+def test_escalate_takes_an_acceptance_recorded_before_the_deadline_whose_callback_was_lost(world: World) -> None:
+    _, token = world.dispatch(record(complaint_id="U-ESCALATE-TAKEN1"))
+    world.executions.crash_next(TransientFault("ThrottlingException"))
+    perform("U-ESCALATE-TAKEN1", "accept", f"enterprise:{JINFENG}", {}, world.svc)  # recorded, its callback owed
+    world.executions.expire(token)  # the deadline came before the sweeper sent the callback again
+
+    answer = escalate("U-ESCALATE-TAKEN1", "acceptance", world.svc)
+
+    case = world.case("U-ESCALATE-TAKEN1")
+    seconds = world.clock.timeout_seconds_until(case.deadlines["resolution"].due_at)
+    assert answer == {"action": "accepted", "seconds": seconds}  # what the callback would have brought
+    assert (case.status, case.overdue, case.overdue_phase) == ("accepted", False, None)
+    assert world.events("U-ESCALATE-TAKEN1")[-2:] == ["accepted", "answer_taken_at_deadline"]
+    assert case.history[-1].detail == {"phase": "acceptance", "action": "accepted"}
+    assert escalate("U-ESCALATE-TAKEN1", "acceptance", world.svc) == answer  # retried: taken once
+    assert world.case("U-ESCALATE-TAKEN1").version == case.version
+
+
+def test_escalate_takes_an_approval_recorded_before_the_review_deadline(world: World) -> None:
+    world.dispatch(record(complaint_id="U-ESCALATE-TAKEN2"))
+    perform("U-ESCALATE-TAKEN2", "accept", f"enterprise:{JINFENG}", {}, world.svc)
+    world.wait("U-ESCALATE-TAKEN2", "resolution")
+    report = {"settled": True, "recovered_amount": "10.00", "summary": "退款"}
+    perform("U-ESCALATE-TAKEN2", "report", f"enterprise:{JINFENG}", report, world.svc)
+    token = world.wait("U-ESCALATE-TAKEN2", "review")
+    world.executions.crash_next(TransientFault("ThrottlingException"))
+    perform("U-ESCALATE-TAKEN2", "approve", "station:JS-ZJ", {}, world.svc)
+    world.executions.expire(token)
+
+    assert escalate("U-ESCALATE-TAKEN2", "review", world.svc)["action"] == "approved"
+    assert not world.case("U-ESCALATE-TAKEN2").overdue
+
+
+def test_an_answer_taken_at_the_deadline_goes_where_its_callback_would_have_taken_the_workflow() -> None:
+    states = json.loads(ASL.read_text(encoding="utf-8"))["States"]
+    taken = {c["StringEquals"]: c["Next"] for c in states["AnsweredInTime"]["Choices"]}
+    review = {c["StringEquals"]: c["Next"] for c in states["ReviewDecision"]["Choices"]}
+    declined = [c["Next"] for c in states["AwaitAcceptance"]["Catch"] if c["ErrorEquals"] == ["EnterpriseDeclined"]]
+
+    assert taken == {
+        "accepted": states["AwaitAcceptance"]["Next"],
+        "declined": declined[0],
+        "result_reported": states["AwaitResult"]["Next"],
+        **review,
+    }
+    assert states["Escalate"]["Next"] == "AnsweredInTime"
+    assert states["AnsweredInTime"]["Default"] == "NotifyStationOverdue"
+    assert states["Escalate"]["ResultPath"] == "$.next_wait"  # the seconds AwaitResult's timeout reads
+
+
+def test_escalate_marks_overdue_a_wait_answered_by_nobody(world: World) -> None:
+    _, token = world.dispatch(record(complaint_id="U-ESCALATE-NONE1"))
+    world.executions.expire(token)
+
+    assert escalate("U-ESCALATE-NONE1", "acceptance", world.svc) == {"action": "overdue", "seconds": 0}
+    assert world.case("U-ESCALATE-NONE1").overdue
 
 
 def test_escalate_then_close_returns_the_case_and_queues_its_report(world: World) -> None:

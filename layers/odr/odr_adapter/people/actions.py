@@ -20,7 +20,7 @@ from odr_adapter.ports import Services, TokenGone, TransientFault
 from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.screening import RefusalReason
 from odr_adapter.workflow.retry import on_stale
-from odr_adapter.workflow.steps import load, timer_seconds
+from odr_adapter.workflow.steps import answer_taken, load, timer_seconds
 
 CLOCK_SKEW = timedelta(seconds=5)
 
@@ -214,10 +214,13 @@ def _perform(
         _deliver(updated, pending, action, svc)
     except TokenGone:
         fresh = load(complaint_id, svc)
-        if not _timer_may_have_ended(fresh, due, svc):
-            return updated, True  # no timer ended the wait: a repeat of this action delivered it first
-        on_stale(lambda: _undo(case, updated, changes, action, actor, svc))
-        raise DeadlinePassed("the wait ended before the action arrived; the case went back to the regulator") from None
+        if not _timer_may_have_ended(fresh, due, svc) or answer_taken(fresh, updated.version):
+            return updated, True  # a repeat delivered it first, or the deadline's step took the answer recorded
+        if on_stale(lambda: _undo(case, updated, changes, action, actor, svc)):
+            raise DeadlinePassed(
+                "the wait ended before the action arrived; the case went back to the regulator"
+            ) from None
+        return updated, True  # the deadline's step took the answer while this action was being taken back
     except TransientFault:
         pass  # recorded and owed: the sweeper delivers it (owes_since), a repeat delivers it too
     return updated, True
@@ -257,9 +260,12 @@ def _deliver(case: Case, pending: PendingWait, action: ActionName, svc: Services
     svc.executions.succeed(pending.task_token, {"action": event, "seconds": timer_seconds(case, svc)})
 
 
-def _undo(before: Case, after: Case, changes: dict[str, Any], action: str, actor: str, svc: Services) -> None:
-    """The wait had already ended (a deadline raced the action): take the action back, keep the attempt."""
+def _undo(before: Case, after: Case, changes: dict[str, Any], action: str, actor: str, svc: Services) -> bool:
+    """The wait had already ended (a deadline raced the action): take the action back, keep the attempt.
+    False when the deadline's step took the recorded answer first (the action stands; nothing is undone)."""
     fresh = load(before.complaint_id, svc)
+    if answer_taken(fresh, after.version):
+        return False
     restored: dict[str, Any] = {}
     if fresh.version == after.version:  # nothing happened since: restore what the action changed
         restored = {key: getattr(before, key) for key in changes}
@@ -267,3 +273,4 @@ def _undo(before: Case, after: Case, changes: dict[str, Any], action: str, actor
     restored["confirmation_pending"] = None  # an acceptance taken back owes no confirmation
     note, event = transition(fresh, "action_too_late", actor, svc.clock.now(), **restored, detail={"action": action})
     svc.cases.save(note, event)
+    return True

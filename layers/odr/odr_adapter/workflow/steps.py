@@ -222,26 +222,53 @@ def register_wait(complaint_id: str, phase: Phase, task_token: str, svc: Service
     on_stale(apply)
 
 
-def escalate(complaint_id: str, phase: str, svc: Services) -> None:
-    """A deadline passed: mark the case overdue; it goes back to the regulator (closed as returned)."""
+ANSWER_TAKEN = "answer_taken_at_deadline"
+OVERDUE = "overdue"
 
-    def apply() -> None:
+
+def answer_taken(case: Case, after_version: int) -> bool:
+    """Whether the deadline's step took, after ``after_version``, the answer an action recorded (its callback
+    lost or too late): the workflow went on with it, so the action stands."""
+    return any(h.event == ANSWER_TAKEN and h.version > after_version for h in case.history)
+
+
+def escalate(complaint_id: str, phase: str, svc: Services) -> dict[str, Any]:
+    """A deadline passed: mark the case overdue; it goes back to the regulator (closed as returned).
+
+    Unless the case recorded an answer to that wait before the deadline (an action records it before it sends
+    the callback; a callback lost or throttled is owed, and the sweeper may not have sent it again yet): then
+    the answer is taken here, with the seconds the next wait may last, as the callback would have brought it,
+    and the state machine goes on with it (``{"action": <answer>, "seconds": n}``, else ``"overdue"``).
+    """
+
+    def apply() -> dict[str, Any]:
         case = load(complaint_id, svc)
         if case.overdue:  # a retried step: already escalated
-            return
-        updated, event = transition(
-            case,
-            "overdue",
-            "adapter",
-            svc.clock.now(),
-            overdue=True,
-            overdue_phase=phase,
-            pending=None,
-            detail={"phase": phase},
-        )
-        svc.cases.save(updated, event)
+            return {"action": OVERDUE, "seconds": 0}
+        pending = case.pending
+        answer = pending.answer if pending is not None and pending.phase == phase else None
+        if answer is None:
+            updated, event = transition(
+                case,
+                "overdue",
+                "adapter",
+                svc.clock.now(),
+                overdue=True,
+                overdue_phase=phase,
+                pending=None,
+                detail={"phase": phase},
+            )
+            svc.cases.save(updated, event)
+            return {"action": OVERDUE, "seconds": 0}
+        waiting = max((h.version for h in case.history if h.event == "waiting"), default=0)
+        if not answer_taken(case, waiting):  # else a retried step: already taken
+            updated, event = transition(
+                case, ANSWER_TAKEN, "adapter", svc.clock.now(), detail={"phase": phase, **answer}
+            )
+            svc.cases.save(updated, event)
+        return {"action": str(answer["action"]), "seconds": timer_seconds(case, svc)}
 
-    on_stale(apply)
+    return on_stale(apply)
 
 
 def close(complaint_id: str, outcome_hint: str, svc: Services) -> dict[str, Any]:
