@@ -19,7 +19,6 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIResponseValidationMiddleware,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Form, Header, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -303,6 +302,9 @@ def not_found(exc: CaseNotFound) -> Response[dict[str, str]]:
 
 
 def openapi_json() -> str:
+    # Imported here, not at cold start: the OpenAPI document's models are the costliest import of the function
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return app.get_openapi_json_schema(
         title="odr-adapter: action pages and enterprise API",
         version="1.0.0",
