@@ -218,7 +218,7 @@ class LocalStack:
         self.simulator.stop()
         self.sms_gateway.stop()
         # moto's backends are process-wide: reset them so a later stack in this process starts empty.
-        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
+        moto_api_backend.reset()  # in-process, as at start: no HTTP timeout to outlast on a big, busy stack
         in_process.forget(self.endpoint)
         self.server.stop()
 
