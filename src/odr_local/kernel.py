@@ -283,10 +283,26 @@ class Kernel:
         """Virtual mode: let ``delta`` of simulated time pass, with everything due in it."""
         self.run_until(until=self.now() + delta)
 
+    def leap(self, delta: timedelta, max_wall_seconds: float = 300.0) -> None:
+        """Paced mode: let ``delta`` of simulated time pass at once, everything due in it firing in order, then go
+        on at the pace (a person who comes back the next day). Returns once the clock has passed it."""
+        if not self.paced:
+            raise RuntimeError("a virtual kernel moves with advance()")
+        target = self._now + delta.total_seconds()
+        with self._lock:
+            wall, simulated = self._pace_origin
+            self._pace_origin = (wall, simulated + delta.total_seconds())
+        self._wakeup.set()
+        end = time.monotonic() + max_wall_seconds
+        while self._now < target:
+            if time.monotonic() > end:
+                raise TimeoutError(f"the paced clock did not pass {datetime.fromtimestamp(target, UTC)} in time")
+            self._stopping.wait(0.05)
+
     def _paced_loop(self) -> None:
-        wall0, sim0 = self._pace_origin
         while not self._stopping.is_set():
             try:
+                wall0, sim0 = self._pace_origin  # read each turn: a leap moves it
                 target = sim0 + (time.monotonic() - wall0) * self.scale
                 while self._fire_due(target):
                     self.settle()

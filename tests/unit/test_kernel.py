@@ -91,3 +91,19 @@ def test_join_and_is_alive_follow_the_kernel(kernel: Kernel) -> None:
     assert joined == [(True, START + timedelta(seconds=10))]  # the join timed out first
     kernel.advance(timedelta(minutes=1))
     assert not child.is_alive()
+
+
+def test_a_paced_kernel_leaps_forward_firing_what_is_due_in_order_then_goes_on_at_its_pace() -> None:
+    paced = Kernel(START, seconds_per_day=86400).start()  # the wall clock's own pace
+    try:
+        fired: list[tuple[str, datetime]] = []
+        for label, hours in (("b", 11), ("a", 2), ("later", 13)):
+            paced.call_at(START + timedelta(hours=hours), lambda label=label: fired.append((label, datetime.now(UTC))))
+        paced.leap(timedelta(hours=12))
+        assert [label for label, _ in fired] == ["a", "b"]
+        assert fired[0][1] == START + timedelta(hours=2) and paced.now() >= START + timedelta(hours=12)
+        assert paced.now() < START + timedelta(hours=12, minutes=1)  # then on at the pace, not further
+    finally:
+        paced.stop()
+    with pytest.raises(RuntimeError):
+        Kernel(START).leap(timedelta(hours=1))

@@ -221,5 +221,6 @@ def test_a_post_needs_its_sessions_csrf_token_and_our_origin(world: World, sessi
     assert same_origin({"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}, BASE_URL + "/prod")
     assert same_origin({}, BASE_URL)  # not a browser: it holds no one's cookie
     assert not same_origin({"Origin": "https://evil.example.com"}, BASE_URL)
-    assert not same_origin({"Origin": "null"}, BASE_URL)
     assert not same_origin({"Sec-Fetch-Site": "cross-site"}, BASE_URL)
+    assert not same_origin({"Origin": "null", "Sec-Fetch-Site": "cross-site"}, BASE_URL)  # a sandboxed frame
+    assert same_origin({"Origin": "null", "Sec-Fetch-Site": "same-origin"}, BASE_URL)  # our no-referrer pages

@@ -244,12 +244,11 @@ def csrf_ok(session: Session, sent: str | None) -> bool:
 
 
 def same_origin(headers: Mapping[str, str], base_url: str) -> bool:
-    """A POST comes from our own pages: ``Origin`` (when sent) is the pages' origin and ``Sec-Fetch-Site`` (when
-    sent) says same-origin. Clients other than browsers send neither; they cannot hold a person's cookie."""
-    parts = urlsplit(base_url)
-    ours = f"{parts.scheme}://{parts.netloc}"
-    origin = headers.get("Origin")
-    if origin is not None and origin != ours:
-        return False
+    """A POST comes from our own pages. ``Sec-Fetch-Site``, which browsers set themselves, must say same-origin
+    when sent; else ``Origin``, when sent, must be ours or ``null`` (our pages' no-referrer policy makes a browser
+    send ``null`` on their own forms). Clients that send neither are no browser: they hold no one's cookie."""
     site = headers.get("Sec-Fetch-Site")
-    return site is None or site == "same-origin"
+    if site is not None:
+        return site == "same-origin"
+    parts = urlsplit(base_url)
+    return headers.get("Origin") in (None, "null", f"{parts.scheme}://{parts.netloc}")
