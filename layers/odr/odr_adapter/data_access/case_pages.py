@@ -14,7 +14,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from odr_adapter.clock import iso_z
 from odr_adapter.data_access.case_items import case_of
-from odr_adapter.data_access.cases import _plain
+from odr_adapter.data_access.cases import _plain, fetch_items
 from odr_adapter.data_access.clients import client
 from odr_adapter.models.sessions import Holder
 from odr_adapter.models.worklists import CasePage, CaseQuery
@@ -86,4 +86,5 @@ class CasePageStore:
         if len(items) > limit:
             items = items[:limit]
             last = _index_key(items[-1], partition)
-        return CasePage([case_of(item) for item in items], last)
+        # The index projects the keys, status and enterprise (what the filter reads): the cases are read whole.
+        return CasePage([case_of(item) for item in fetch_items(self.db, self.table, items)], last)

@@ -4,10 +4,15 @@ Keys: ``pk=CASE#<id>``, ``sk=CASE``. Indexes (Query only): ``ByDue`` (open cases
 on), ``ByOwed`` (cases that owe something, by how long: keys only), ``ByStation`` and ``ByEnterprise`` (by
 registration time). Every write is one PutItem conditioned on
 the version read, so it costs one write and needs no transaction.
+
+The indexes project the keys and only what their queries filter on (``remind_at``; ``status``, and on
+``ByStation`` ``enterprise_pk``): a case write then costs an index write only when one of those changes, not
+each time, and a case found is read whole from the table (:func:`fetch_items`).
 """
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -16,7 +21,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from odr_adapter.clock import iso_z
+from odr_adapter.clock import iso_z, pause
 from odr_adapter.data_access.case_items import OPEN_DUE, OWES, case_item, case_of
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.conditional import write_once
@@ -24,6 +29,8 @@ from odr_adapter.models.case import Case, HistoryEvent, StaleCase
 
 _SER = TypeSerializer()
 _DES = TypeDeserializer()
+_BATCH_GET = 100  # keys per BatchGetItem call, DynamoDB's limit
+_BATCH_ATTEMPTS = 8
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +51,28 @@ def _integers(value: Any) -> Any:
     if isinstance(value, list):
         return [_integers(v) for v in value]
     return value
+
+
+def fetch_items(db: Any, table: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The whole table items of items an index Query found (plain values), in the order found; an item gone
+    since is left out. BatchGetItem, 100 keys a call, eventually consistent as the index itself; what it leaves
+    unprocessed (throttled) is asked again after a pause."""
+    keys = [{"pk": item["pk"], "sk": item["sk"]} for item in found]
+    got: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(keys), _BATCH_GET):
+        wanted: list[dict[str, Any]] = [_item(key) for key in keys[start : start + _BATCH_GET]]
+        for attempt in range(_BATCH_ATTEMPTS):
+            answer = db.batch_get_item(RequestItems={table: {"Keys": wanted}})
+            for item in answer["Responses"].get(table, []):
+                plain = _plain(item)
+                got[(plain["pk"], plain["sk"])] = plain
+            wanted = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            if not wanted:
+                break
+            if attempt == _BATCH_ATTEMPTS - 1:
+                raise RuntimeError(f"{len(wanted)} items still unprocessed after {_BATCH_ATTEMPTS} BatchGetItem calls")
+            pause(random.uniform(0, 0.05 * 2**attempt))
+    return [got[k] for k in ((key["pk"], key["sk"]) for key in keys) if k in got]
 
 
 def _case_key(complaint_id: str) -> dict[str, Any]:
@@ -118,6 +147,22 @@ class CaseStore:
         )
         return [str(item["pk"]).removeprefix("CASE#") for item in found]
 
+    def open_cases_off_the_owing_index(self) -> Iterator[Case]:
+        """Open cases without ByOwed's attributes: the cases stored before the index existed. A paginated Scan,
+        for the operator's one-off migration only (``odr cases heal --backfill``, docs/runbook.md); no
+        function's role may Scan."""
+        paginator = self.db.get_paginator("scan")
+        pages = paginator.paginate(
+            TableName=self.table,
+            FilterExpression="begins_with(pk, :case) AND sk = :sk AND #status <> :closed AND "
+            "attribute_not_exists(owes_pk)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=_item({":case": "CASE#", ":sk": "CASE", ":closed": "closed"}),
+        )
+        for page in pages:
+            for item in page["Items"]:
+                yield case_of(_plain(item))
+
     def for_station(self, station_code: str) -> list[Case]:
         return self._cases(
             IndexName="ByStation",
@@ -145,9 +190,8 @@ class CaseStore:
         )
 
     def _cases(self, **query: Any) -> list[Case]:
-        # ByDue, ByStation and ByEnterprise project every attribute: one Query returns the full cases
-        # (eventually consistent).
-        return [case_of(i) for i in self._query(**query)]
+        # The indexes project only the attributes their queries filter on: the cases found are read whole.
+        return [case_of(i) for i in fetch_items(self.db, self.table, list(self._query(**query)))]
 
     def _query(self, **query: Any) -> Iterator[dict[str, Any]]:
         paginator = self.db.get_paginator("query")
