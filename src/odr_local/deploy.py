@@ -114,7 +114,8 @@ class Deployer:
             "AWS::URLSuffix": "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com",
         }
         defaults = {k: str(v.get("Default", "")) for k, v in self.template.get("Parameters", {}).items()}
-        self.deployment = Deployment(Resolver(pseudo, {**defaults, **parameters}))
+        conditions = self.template.get("Conditions", {})
+        self.deployment = Deployment(Resolver(pseudo, {**defaults, **parameters}, conditions))
         self.creators: dict[str, Callable[[str, dict[str, Any]], None]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::SQS::Queue": self._queue,

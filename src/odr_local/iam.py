@@ -3,7 +3,8 @@
 A function's ``Policies:`` are SAM policy templates (expanded from the ``policy_templates.json`` that ships with
 the installed samtranslator, exactly as ``sam deploy`` expands them) and inline policy documents. Their
 intrinsic functions are resolved with a local stack's resolver, so the statements name the same ARNs as the
-calls recorded on that stack (:mod:`odr_local.aws_calls`).
+calls recorded on that stack (:mod:`odr_local.aws_calls`); a policy or statement under ``Fn::If`` counts only
+when that stack's template Conditions choose it (``EmailBySmtp``: the relay's login, ``EmailBySes``: SES).
 
 The evaluation is IAM's for identity-based policies of one role: an explicit Deny wins, otherwise an Allow whose
 ``Action`` / ``NotAction`` and ``Resource`` / ``NotResource`` match allows, otherwise the request is denied.
@@ -130,7 +131,7 @@ def _statement(source: str, raw: dict[str, Any]) -> Statement:
 def function_statements(policies: list[Any], resolver: Resolver) -> list[Statement]:
     """Every statement of one function's ``Policies:``, resolved."""
     statements: list[Statement] = []
-    for number, entry in enumerate(policies, 1):
+    for number, entry in enumerate(resolver.choose(policies), 1):  # a policy or statement under Fn::If: if chosen
         if isinstance(entry, str):
             raise ValueError(f"policy {number}: managed policy {entry!r} is outside the offline evaluator's scope")
         if set(entry) == {"Statement"} or "Version" in entry:

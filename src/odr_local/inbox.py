@@ -1,7 +1,8 @@
 """What the simulated people received, and what they see when they follow a link.
 
-Messages are read where the local stack delivered them: e-mail from moto's SES backend, SMS from moto's SNS
-backend and from the simulated SMS gateway (all in this process). A link is followed the way a person would:
+Messages are read where the local stack delivered them: e-mail from moto's SES backend or, on a stack with
+``EmailChannel: smtp``, from its SMTP relay; SMS from moto's SNS backend and from the simulated SMS gateway (all
+in this process). A link is followed the way a person would:
 its page is fetched over HTTP and one of its forms is submitted with the fields a person would fill in.
 """
 
@@ -17,6 +18,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 from .sms_gateway import SmsGatewaySimulator
+from .smtp_server import SmtpServer
 
 ACCOUNT = "123456789012"
 LINK = re.compile(r"https?://[^\s]+/l/[A-Za-z0-9_-]+")
@@ -43,8 +45,15 @@ class Inbox:
     ses_region: str
     sns_region: str
     gateway: SmsGatewaySimulator
+    relay: SmtpServer | None = None  # e-mail arrives here instead of SES when the stack sends by SMTP
+
+    def _relayed(self, start: int = 0, end: int | None = None) -> list[Delivered]:
+        assert self.relay is not None
+        return [Delivered("email", m.to, m.subject, m.body) for m in list(self.relay.received)[start:end]]
 
     def emails(self) -> list[Delivered]:
+        if self.relay is not None:
+            return self._relayed()
         sent = ses_backends[ACCOUNT][self.ses_region].sent_messages
         return [
             Delivered("email", to, str(m.subject), str(m.body))
@@ -66,18 +75,22 @@ class Inbox:
     def new_since(self, seen: tuple[int, int, int]) -> tuple[list[Delivered], tuple[int, int, int]]:
         """Messages delivered since ``seen`` (the counts this returned last time), by e-mail, SNS and gateway,
         each in the order sent; a look that finds nothing new costs three lengths."""
-        mails = ses_backends[ACCOUNT][self.ses_region].sent_messages
+        mails = ses_backends[ACCOUNT][self.ses_region].sent_messages if self.relay is None else self.relay.received
         texts = sns_backends[ACCOUNT][self.sns_region].sms_messages
         gateway = self.gateway.sent
         now = (len(mails), len(texts), len(gateway))
         if now == seen:
             return [], seen
-        new = [
-            Delivered("email", to, str(m.subject), str(m.body))
-            for m in list(mails)[seen[0] : now[0]]
-            if hasattr(m, "subject")
-            for to in m.destinations.get("ToAddresses", [])
-        ]
+        new = (
+            self._relayed(seen[0], now[0])
+            if self.relay is not None
+            else [
+                Delivered("email", to, str(m.subject), str(m.body))
+                for m in list(mails)[seen[0] : now[0]]
+                if hasattr(m, "subject")
+                for to in m.destinations.get("ToAddresses", [])
+            ]
+        )
         new += [Delivered("sms", number, "", text) for number, text in list(texts.values())[seen[1] : now[1]]]
         new += [Delivered("sms", m.to, "", m.text) for m in list(gateway)[seen[2] : now[2]]]
         return new, now

@@ -56,7 +56,7 @@ class ScenarioRun:
 
     def __post_init__(self) -> None:
         self.people: dict[str, Person] = {}
-        self.inbox = Inbox(SES_REGION, REGION, self.stack.sms_gateway)
+        self.inbox = Inbox(SES_REGION, REGION, self.stack.sms_gateway, self.stack.smtp_server)
         self.read = (0, 0, 0)  # messages looked at so far, per channel
         self.status: dict[str, str] = {}  # complaint id -> status, from the case stream
         self.outcomes: dict[str, str] = {}

@@ -35,6 +35,7 @@ from .event_sources import ApiGateway, QueuePump, StreamPump, schedule
 from .kernel import Kernel
 from .simulator import Simulator
 from .sms_gateway import SmsGatewaySimulator
+from .smtp_server import SmtpServer
 from .template import ROOT
 
 REGION = "cn-north-1"  # an AWS China region: the stack proves the ARNs are partition-aware
@@ -104,6 +105,7 @@ class LocalStack:
         self.sms_gateway = SmsGatewaySimulator()
         self.sms_gateway.start()
         api_port = _free_port()  # known before deploying: the action links in messages point at it
+        relay = self._start_smtp_relay()
         deployer = Deployer(
             self.endpoint,
             REGION,
@@ -113,6 +115,7 @@ class LocalStack:
                 "SesRegion": SES_REGION,
                 "PublicBaseUrl": f"http://127.0.0.1:{api_port}/prod",
                 "SmsGatewayUrl": self.sms_gateway.url,
+                **relay,
                 **self.parameters,
             },
             secrets={
@@ -140,6 +143,21 @@ class LocalStack:
             pump.peers = [p for p in self.stream_pumps if p.table_name == pump.table_name]
         self.kernel.every(3600, moto_patches.prune_finished_threads, "prune finished interpreter threads")
         return self
+
+    def _start_smtp_relay(self) -> dict[str, str]:
+        """With ``EmailChannel: smtp``, a real SMTP relay over TLS (odr_local.smtp_server), its login in Secrets
+        Manager as an operator keeps it, and its certificate trusted by the process; the parameters naming it."""
+        self.smtp_server: SmtpServer | None = None
+        if self.parameters.get("EmailChannel") != "smtp":
+            return {}
+        self.smtp_server = SmtpServer("implicit" if self.parameters.get("SmtpTls") == "implicit" else "starttls")
+        self.smtp_server.start()
+        self._ssl_cert_file = os.environ.get("SSL_CERT_FILE")
+        os.environ["SSL_CERT_FILE"] = str(self.smtp_server.trust_bundle())
+        login = self.client("secretsmanager").create_secret(
+            Name="odr-local-smtp-login", SecretString=self.smtp_server.login_json()
+        )
+        return {"SmtpHost": "127.0.0.1", "SmtpPort": str(self.smtp_server.port), "SmtpSecretArn": login["ARN"]}
 
     def run_triggers(self) -> None:
         """Start the event source mappings and the schedules (the feed starts flowing)."""
@@ -217,6 +235,11 @@ class LocalStack:
         self.api.stop()
         self.simulator.stop()
         self.sms_gateway.stop()
+        if self.smtp_server is not None:
+            self.smtp_server.stop()
+            os.environ.pop("SSL_CERT_FILE", None)
+            if self._ssl_cert_file is not None:
+                os.environ["SSL_CERT_FILE"] = self._ssl_cert_file
         # moto's backends are process-wide: reset them so a later stack in this process starts empty.
         moto_api_backend.reset()  # in-process, as at start: no HTTP timeout to outlast on a big, busy stack
         in_process.forget(self.endpoint)

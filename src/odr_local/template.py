@@ -26,7 +26,7 @@ def _tag(name: str) -> Any:
             value = loader.construct_sequence(node, deep=True)
         else:
             value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-        return {"Ref" if name == "Ref" else name: value}
+        return {name: value}
 
     return construct
 
@@ -41,10 +41,13 @@ for _short in (
     "Split",
     "Equals",
     "Not",
+    "And",
+    "Or",
+    "Condition",
     "FindInMap",
     "ImportValue",
 ):
-    _Loader.add_constructor(f"!{_short}", _tag("Ref" if _short == "Ref" else f"Fn::{_short}"))
+    _Loader.add_constructor(f"!{_short}", _tag(_short if _short in ("Ref", "Condition") else f"Fn::{_short}"))
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -52,14 +55,58 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
         return dict(yaml.load(handle, Loader=_Loader))
 
 
-class Resolver:
-    """Resolves Ref / Fn::GetAtt / Fn::Sub / Fn::Join from the values of the resources created so far."""
+NO_VALUE = object()  # what ``!Ref AWS::NoValue`` leaves: the property or list item is dropped
 
-    def __init__(self, pseudo: dict[str, str], parameters: dict[str, str]) -> None:
+
+class Resolver:
+    """Resolves Ref / Fn::GetAtt / Fn::Sub / Fn::Join / Fn::If from the values of the resources created so far,
+    and the template's Conditions (Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition) from its parameters."""
+
+    def __init__(
+        self, pseudo: dict[str, str], parameters: dict[str, str], conditions: dict[str, Any] | None = None
+    ) -> None:
         self.refs: dict[str, str] = {**pseudo, **parameters}
         self.attrs: dict[tuple[str, str], str] = {}
+        self.conditions: dict[str, Any] = conditions or {}
+
+    def with_parameters(self, **changes: str) -> Resolver:
+        """The same resources as if deployed with these parameters (the conditions follow them)."""
+        other = Resolver({}, {}, self.conditions)
+        other.refs, other.attrs = {**self.refs, **changes}, self.attrs
+        return other
+
+    def condition(self, name: str) -> bool:
+        return self._holds(self.conditions[name])
+
+    def _holds(self, value: Any) -> bool:
+        key, arg = next(iter(value.items()))
+        if key == "Fn::Equals":
+            return str(self.resolve(arg[0])) == str(self.resolve(arg[1]))
+        if key == "Fn::Not":
+            return not self._holds(arg[0])
+        if key == "Fn::And":
+            return all(self._holds(a) for a in arg)
+        if key == "Fn::Or":
+            return any(self._holds(a) for a in arg)
+        if key == "Condition":
+            return self.condition(arg)
+        raise NotImplementedError(f"condition function {key} has no local counterpart")
+
+    def choose(self, value: Any) -> Any:
+        """Only the Fn::If branches the conditions pick (and ``AWS::NoValue`` dropped); the rest as written."""
+        if isinstance(value, list):
+            return [c for c in (self.choose(v) for v in value) if c is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1 and "Fn::If" in value:
+            name, if_true, if_false = value["Fn::If"]
+            return self.choose(if_true if self.condition(name) else if_false)
+        if value == {"Ref": "AWS::NoValue"}:
+            return NO_VALUE
+        return {k: c for k, c in ((k, self.choose(v)) for k, v in value.items()) if c is not NO_VALUE}
 
     def resolve(self, value: Any) -> Any:
+        value = self.choose(value)
         if isinstance(value, list):
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):

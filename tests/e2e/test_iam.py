@@ -114,6 +114,7 @@ def statements(segment: Segment, function: str, partition: str | None = None) ->
         if partition != resolver.refs["AWS::Partition"]:
             other = Resolver({}, {})
             other.refs, other.attrs = {**resolver.refs, "AWS::Partition": partition}, resolver.attrs
+            other.conditions = resolver.conditions
             resolver = other
         policies = TEMPLATE["Resources"][function]["Properties"].get("Policies", [])
         _statements[key] = function_statements(policies, resolver)

@@ -23,6 +23,22 @@ def test_a_missing_and_an_empty_variable_are_both_named() -> None:
     assert "SENDER_EMAIL is empty" in message and "ACTION_BASE_URL is not set" in message
 
 
+MESSAGING = {**BASE, "SENDER_EMAIL": "a@b.cn", "SES_REGION": "cn-north-1", "ACTION_BASE_URL": "https://odr"}
+
+
 def test_optional_variables_default_to_empty() -> None:
-    env = {**BASE, "SENDER_EMAIL": "a@b.cn", "SES_REGION": "cn-north-1", "ACTION_BASE_URL": "https://odr"}
-    assert MessagingSettings.load(env).sms_gateway_url == ""
+    assert MessagingSettings.load({**MESSAGING, "EMAIL_CHANNEL": "ses"}).sms_gateway_url == ""
+
+
+def test_the_smtp_channel_needs_its_relay_and_login() -> None:
+    with pytest.raises(SettingsInvalid) as caught:
+        MessagingSettings.load({**MESSAGING, "EMAIL_CHANNEL": "smtp", "SMTP_HOST": ""})
+    assert "SMTP_HOST and SMTP_SECRET must be set" in str(caught.value)
+    relay = {"EMAIL_CHANNEL": "smtp", "SMTP_HOST": "smtp.example.cn", "SMTP_PORT": "465", "SMTP_TLS": "implicit"}
+    settings = MessagingSettings.load({**MESSAGING, **relay, "SMTP_SECRET": "arn:aws-cn:secretsmanager:x"})
+    assert (settings.smtp_port, settings.smtp_tls) == (465, "implicit")
+
+
+def test_an_unknown_email_channel_is_refused() -> None:
+    with pytest.raises(SettingsInvalid, match="EMAIL_CHANNEL"):
+        MessagingSettings.load({**MESSAGING, "EMAIL_CHANNEL": "pigeon"})

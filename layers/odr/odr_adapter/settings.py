@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 Required = Annotated[str, StringConstraints(min_length=1)]
 
@@ -67,6 +67,18 @@ class Messaging(FunctionSettings):
     sms_gateway_token_secret: str = Field("", alias="SMS_GATEWAY_TOKEN_SECRET")
     # Where an action queues the confirmation it owes (the actions function, the sweeper); empty: sent at once
     confirmation_queue_url: str = Field("", alias="CONFIRMATION_QUEUE_URL")
+    # E-mail through SES or an SMTP relay over TLS (the AWS China partition has no SES)
+    email_channel: Literal["ses", "smtp"] = Field(alias="EMAIL_CHANNEL")
+    smtp_host: str = Field("", alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT", gt=0, lt=65536)
+    smtp_tls: Literal["starttls", "implicit"] = Field("starttls", alias="SMTP_TLS")
+    smtp_secret: str = Field("", alias="SMTP_SECRET")  # the ARN of the relay's login (JSON username, password)
+
+    @model_validator(mode="after")
+    def _smtp_needs_its_relay(self) -> Self:
+        if self.email_channel == "smtp" and not (self.smtp_host and self.smtp_secret):
+            raise ValueError("EMAIL_CHANNEL is smtp: SMTP_HOST and SMTP_SECRET must be set")
+        return self
 
 
 class ReportQueue(FunctionSettings):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from odr_adapter.data_access.sessions import SessionStore
     from odr_adapter.data_access.stats import StatsStore
     from odr_adapter.messages.sending import Delivery
-    from odr_adapter.ports import SmsSender
+    from odr_adapter.ports import Sender, SmsSender
     from odr_adapter.settings import (
         CaseTable,
         CaseWork,
@@ -107,6 +107,19 @@ def directory(settings: DirectoryTable) -> DirectoryStore:
     return _directory(_function(), settings)
 
 
+def email_sender(settings: Messaging) -> Sender:
+    """The SMTP relay when the channel is smtp (the AWS China partition has no SES), else Amazon SES."""
+    if settings.email_channel == "smtp":
+        from odr_adapter.data_access.smtp import SmtpEmail
+
+        return SmtpEmail(
+            settings.smtp_host, settings.smtp_port, settings.smtp_tls, settings.smtp_secret, settings.sender_email
+        )
+    from odr_adapter.data_access.messaging import Email
+
+    return Email(settings.sender_email, settings.ses_region)
+
+
 def sms_sender(settings: Messaging) -> SmsSender:
     """The HTTPS gateway when one is configured (China regions), else Amazon SNS."""
     if settings.sms_gateway_url:
@@ -123,7 +136,6 @@ def _services(function_name: str, s: CaseWork) -> Services:
     from odr_adapter.clock import Clock
     from odr_adapter.data_access.cases import CaseStore
     from odr_adapter.data_access.executions import Executions
-    from odr_adapter.data_access.messaging import Email
     from odr_adapter.data_access.quarantine import QuarantineStore
     from odr_adapter.data_access.queues import Queue
 
@@ -131,9 +143,7 @@ def _services(function_name: str, s: CaseWork) -> Services:
         cases=CaseStore(s.cases_table),
         executions=Executions(s.state_machine_arn if isinstance(s, Workflow) else ""),
         directory=_directory(function_name, s),
-        email=Email(s.sender_email, s.ses_region)
-        if isinstance(s, Messaging)
-        else NotWired("e-mail", "SENDER_EMAIL, SES_REGION"),
+        email=email_sender(s) if isinstance(s, Messaging) else NotWired("e-mail", "SENDER_EMAIL, SES_REGION"),
         sms=sms_sender(s) if isinstance(s, Messaging) else NotWired("SMS", "the messaging settings"),
         outcomes_to_12315=Queue(s.report_queue_url)
         if isinstance(s, ReportQueue)
