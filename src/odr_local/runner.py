@@ -29,6 +29,7 @@ from .reconciliation import ProgressReconciliation, Reconciliation, reconcile, r
 from .scenario import Behaviour, Scenario
 from .stack import REGION, SES_REGION, LocalStack
 from .template import ROOT
+from .worklist_people import NotListed, WorklistPerson
 
 TOLD_WITHIN = timedelta(days=1)  # after the last case closed: its outcome and progress reach 12315 in this time
 RETRY_AFTER_BUSY = timedelta(minutes=10)  # a page answered 503 (the workflow not at that wait yet): try again
@@ -45,6 +46,7 @@ class Person:
     behaviour: Behaviour
     planned: set[str] = field(default_factory=set)  # one plan per wait: "acceptance-0", "review-1", ...
     withdrawn: bool = False
+    by_worklist: bool = False  # the specialist accepts and the station reviews from their worklists
 
 
 @dataclass
@@ -61,6 +63,7 @@ class ScenarioRun:
         self.status: dict[str, str] = {}  # complaint id -> status, from the case stream
         self.outcomes: dict[str, str] = {}
         self.quarantined: set[str] = set()
+        self.desks: dict[str, WorklistPerson] = {}  # holder -> the person signed in to its worklist
 
     # -- what people do ---------------------------------------------------------------------------------
 
@@ -106,7 +109,11 @@ class ScenarioRun:
                 self._at(deadline.due_at + LATE_BY, person, page, "accept", {})
             elif b.accept in ("on_time", "decline"):
                 action = "decline" if b.accept == "decline" else "accept"
-                self._at(now + timedelta(days=t.accept_after_days), person, page, action, {})
+                when = now + timedelta(days=t.accept_after_days)
+                if person.by_worklist and action == "accept":
+                    self._from_worklist(when, person, case, "acceptance", action, {})
+                else:
+                    self._at(when, person, page, action, {})
             return
         if "report" in page.forms:
             if b.withdraw == "while_waiting_result" and case.send_backs == 0:
@@ -119,7 +126,11 @@ class ScenarioRun:
                 fields, action = {"comment": "请补充与消费者沟通的记录和退款凭证"}, "send_back"
             else:
                 fields, action = {"comment": "同意办结"}, "approve"
-            self._at(now + timedelta(days=t.review_after_days), person, page, action, fields)
+            when = now + timedelta(days=t.review_after_days)
+            if person.by_worklist:
+                self._from_worklist(when, person, case, "review", action, fields)
+            else:
+                self._at(when, person, page, action, fields)
 
     def _at(self, when: datetime, person: Person, page: Seen, action: str, fields: dict[str, Any]) -> None:
         def act() -> None:
@@ -129,9 +140,54 @@ class ScenarioRun:
             if got.status == 503:  # the workflow has not reached that wait yet: the person tries again
                 self._at(self.stack.now() + RETRY_AFTER_BUSY, person, page, action, fields)
                 return
-            self.actions.append({"complaint_id": page.complaint_id, "action": action, "status": got.status})
+            self.actions.append(
+                {"complaint_id": page.complaint_id, "action": action, "status": got.status, "via": "link"}
+            )
 
         self.stack.kernel.call_at(when, act, f"{action} {page.complaint_id}")
+
+    def _from_worklist(
+        self, when: datetime, person: Person, case: Case, phase: str, action: str, fields: dict[str, Any]
+    ) -> None:
+        """The same action, taken from the holder's worklist: signed in by a login link, the case found in the
+        list of its phase, the case page's form submitted."""
+        role = "station" if phase == "review" else "enterprise"
+        holder = case.station_code if role == "station" else case.enterprise.uscc if case.enterprise else None
+        if holder is None:
+            return
+        desk = self._desk(role, holder)
+
+        def act() -> None:
+            if person.withdrawn:
+                return
+            try:
+                got = desk.act(person.complaint_id, phase, action, fields)
+                status = got.status
+            except NotListed:
+                status = 404  # no longer in the phase's list (it moved on, or was withdrawn)
+            if status == 503:  # the workflow has not reached that wait yet
+                self._from_worklist(self.stack.now() + RETRY_AFTER_BUSY, person, case, phase, action, fields)
+                return
+            self.actions.append(
+                {"complaint_id": person.complaint_id, "action": action, "status": status, "via": "worklist"}
+            )
+
+        self.stack.kernel.call_at(when, act, f"{action} {person.complaint_id} from the worklist")
+
+    def _desk(self, role: str, holder: str) -> WorklistPerson:
+        if holder not in self.desks:
+            district = self.stack.district
+            if role == "station":
+                station = district.station(holder)
+                email, mobile = (station.reviewer_email, station.reviewer_mobile) if station else (None, None)
+            else:
+                ent = district.by_uscc(holder)
+                email, mobile = (ent.contact_email, ent.contact_mobile) if ent else (None, None)
+            # One contact, where its login links come: a station's e-mail, a specialist's phone (as messages go)
+            first_email = (role == "station" and email) or not mobile
+            email, mobile = (email, None) if first_email else (None, mobile)
+            self.desks[holder] = WorklistPerson(f"{self.stack.api.url}/prod", self.inbox, email, mobile)
+        return self.desks[holder]
 
     def _withdraw_at(self, when: datetime, person: Person) -> None:
         def withdraw() -> None:
@@ -187,7 +243,8 @@ class ScenarioRun:
         for record in records:
             stack.simulator.publish(record)
         ids = sorted({str(r.get("complaint_id")) for r in records})
-        self.people = {cid: Person(cid, self.scenario.behaviour_for(cid)) for cid in ids}
+        listed = self.scenario.by_worklist(ids)
+        self.people = {cid: Person(cid, self.scenario.behaviour_for(cid), by_worklist=cid in listed) for cid in ids}
         cases_stream = stack.deployment.att("CasesTable", "StreamArn")
         for pump in stack.stream_pumps:
             if pump.trigger.stream_arn == cases_stream:

@@ -66,6 +66,9 @@ class Scenario(_Strict):
     manual_screening: list[str] = Field(default_factory=list)  # codes of the stations that screen by hand
     max_days: float = 20.0
     parameters: dict[str, str] = Field(default_factory=dict)  # template.yaml parameters to override
+    # Every n-th complaint (in id order): its specialist accepts and its station reviews from their worklists,
+    # signed in by a login link, instead of following the message's link (0: never)
+    worklist_every: int = Field(default=0, ge=0)
     path: Path | None = Field(default=None, exclude=True)
 
     @classmethod
@@ -74,6 +77,11 @@ class Scenario(_Strict):
         scenario = cls.model_validate(data)
         scenario.path = path
         return scenario
+
+    def by_worklist(self, ids: list[str]) -> set[str]:
+        """The complaints whose people work from their worklists: every ``worklist_every``-th id in order."""
+        n = self.worklist_every
+        return {cid for i, cid in enumerate(sorted(ids), start=1) if n and i % n == 0}
 
     def behaviour_for(self, complaint_id: str) -> Behaviour:
         if complaint_id in self.pinned:
