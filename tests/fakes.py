@@ -42,7 +42,7 @@ from odr_adapter.models.links import ActionLink, ActionName
 from odr_adapter.models.record import parse_record
 from odr_adapter.models.sessions import Holder, SessionRecord
 from odr_adapter.models.worklists import CasePage, CaseQuery
-from odr_adapter.ports import DeliveryFailed, Services, TokenGone
+from odr_adapter.ports import DeliveryFailed, Resumed, Services, TokenGone
 from odr_adapter.workflow.steps import register_wait, screen_and_route
 
 
@@ -220,6 +220,7 @@ class FakeExecutions:
         self.arn = arn
         self.started: dict[str, dict[str, Any]] = {}  # name -> input of the first start
         self.starts = 0  # StartExecution calls, repeats included
+        self.ended: set[str] = set()  # executions that ran and ended: their names are not taken again
         self.waits: dict[str, Wait] = {}
         self._tokens = itertools.count(1)
         self._crashes: list[Exception] = []
@@ -230,6 +231,19 @@ class FakeExecutions:
         self.starts += 1
         self.started.setdefault(name, json.loads(json.dumps(payload)))
         return f"{self.arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+    def resume(self, name: str, payload: dict[str, Any]) -> Resumed:
+        if self._crashes:
+            raise self._crashes.pop(0)
+        if name in self.ended:
+            return "ended"
+        running = name in self.started
+        self.start(name, payload)
+        return "running" if running else "started"
+
+    def end(self, name: str) -> None:
+        """The execution ``name`` ended (failed, say): it is not started again under that name."""
+        self.ended.add(name)
 
     def wait(self, execution: str) -> str:
         """A new task token for a wait of ``execution`` (what ``waitForTaskToken`` hands the step)."""
@@ -249,7 +263,8 @@ class FakeExecutions:
             self._meanwhile[token] = meanwhile
 
     def crash_next(self, error: Exception | None = None) -> None:
-        """The next callback never reaches Step Functions (the call raises; the wait stays open)."""
+        """The next callback (or a sweeper's start) never reaches Step Functions (the call raises; the wait stays
+        open)."""
         self._crashes.append(error or ConnectionError("callback lost in transit"))
 
     def succeed(self, task_token: str, output: dict[str, Any]) -> None:

@@ -68,6 +68,10 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
     ("SweeperFunction", "EndWaits", "states:SendTaskSuccess"): "healing: a callback owed after a failed call",
     ("SweeperFunction", "EndWaits", "states:SendTaskFailure"): "healing: a withdrawal's end of the wait owed",
     ("SweeperFunction", "SQSSendMessagePolicy", "sqs:SendMessage*"): "healing: a confirmation owed, queued again",
+    ("SweeperFunction", "CaseItems", "dynamodb:PutItem"): "healing: a restart's next execution name recorded (a "
+    "workflow that ended before its first step); the scenarios' workflows all start",
+    ("SweeperFunction", "StartWorkflows", "states:StartExecution"): "healing: a workflow owed for minutes started "
+    "(again); the scenarios' first steps all run within seconds",
     ("ScorecardFunction", "SmsToPhoneNumbers", "sns:Publish"): SMS_BY_SNS,
     ("ScorecardFunction", "AWSSecretsManagerGetSecretValuePolicy", "secretsmanager:GetSecretValue"): "the SMS "
     "gateway's token, read for a first SMS: the monthly scorecard goes by e-mail first, and every sample enterprise "

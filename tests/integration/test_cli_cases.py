@@ -1,26 +1,31 @@
 """``odr cases export``: closed cases of a period read per station through the ByStation index (moto, Query only,
-never a Scan), written anonymised as JSON lines and as a workbook."""
+never a Scan), written anonymised as JSON lines and as a workbook; ``odr cases heal --backfill``: the one-off
+Scan that puts the cases stored before ByOwed on it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 from openpyxl import load_workbook
 
+from odr_adapter.data_access.case_items import case_item
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.directory import DirectoryStore
-from odr_adapter.models.case import Case
+from odr_adapter.models.case import Case, PendingWait
 from odr_cli.district_files import read_district
 from tests.unit.test_case_library import assert_nothing_personal, closed_case
 
 from .cli_support import Aws, aws_for_cli, odr
 
 DISTRICT = Path(__file__).resolve().parents[2] / "data" / "district"
+_SER = TypeSerializer()
 WEEK = ("--from", "2026-11-30", "--to", "2026-12-06")
 
 
@@ -113,3 +118,56 @@ def test_a_period_of_one_shanghai_day_holds_the_case_closed_that_day(
         capsys, "cases", "export", "--anonymised", "--from", "2026-12-07", "--to", "2026-12-07", "--jsonl", out
     )
     assert result.code == 0 and len(out.read_text().splitlines()) == 1
+
+
+def _stored_before_the_owing_index(aws: Aws, case: Case) -> None:
+    """The item as the codec wrote it before ByOwed existed: no owes_pk, no owes_since."""
+    item = {k: v for k, v in case_item(case).items() if k not in ("owes_pk", "owes_since")}
+    client("dynamodb").put_item(TableName=aws.cases_table, Item={k: _SER.serialize(v) for k, v in item.items()})
+
+
+def test_heal_backfill_puts_the_cases_stored_before_the_owing_index_on_it_once(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at = datetime.fromisoformat("2026-11-30T09:13:00+08:00")
+    base = closed_case("3101160000000202611300041", "JS-ZJ")
+    received = base.model_copy(  # its execution failed before its first step (the old intake marked the start)
+        update={
+            "status": "received",
+            "outcome": None,
+            "closed_at": None,
+            "screening": None,
+            "route": None,
+            "execution_started": True,
+            "history": base.history[:1],
+            "version": 1,
+        }
+    )
+    owing = closed_case("3101160000000202611300042", "JS-ZJ").model_copy(  # a callback owed, recorded at ``at``
+        update={
+            "status": "accepted",
+            "outcome": None,
+            "closed_at": None,
+            "execution_started": True,
+            "pending": PendingWait(
+                phase="acceptance", task_token="t", since=at, answer={"action": "accepted"}, answered_at=at
+            ),
+        }
+    )
+    for case in (received, owing):
+        _stored_before_the_owing_index(aws, case)
+    store = CaseStore(aws.cases_table)
+    later = at + timedelta(days=30)
+    assert not {received.complaint_id, owing.complaint_id} & set(store.owing(later))
+    called = _operations()
+
+    result = odr(capsys, "cases", "heal", "--backfill")
+
+    assert result.code == 0, result.err
+    assert result.out.startswith("2 open cases were off the ByOwed index: 1 never got past the workflow's first step")
+    assert called.count("Scan") == 1  # the one-off migration's Scan (the fixture's open case is on the index)
+    assert {received.complaint_id, owing.complaint_id} <= set(store.owing(later))
+    stored = store.get(received.complaint_id)
+    assert stored is not None and not stored.execution_started and stored.history[-1].event == "workflow_start_owed"
+    assert odr(capsys, "cases", "heal", "--backfill").out.startswith("0 open cases were off the ByOwed index")
+    assert odr(capsys, "cases", "heal").code == 2

@@ -1,9 +1,11 @@
 """Faults of AWS on the real state machine (moto's interpreter) and the real index: a throttled step is retried,
 never failing the case; the sweeper's Query on ByOwed finds and heals a case whose callback was lost; a callback
-lost just before the deadline is taken at the deadline instead of escalating the case."""
+lost just before the deadline is taken at the deadline instead of escalating the case; a workflow that failed
+before its first step is restarted under the next name."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,7 +21,7 @@ from odr_local.stack import LocalStack
 from tests.waiting import wait_for_case
 
 from .conftest import Invoker
-from .helpers import record, sqs_event
+from .helpers import record, seed_case, sqs_event
 
 
 def _waiting(phase: str) -> Callable[[Case], bool]:
@@ -88,7 +90,21 @@ def test_a_callback_lost_before_the_deadline_is_taken_at_the_deadline_not_escala
     stack: LocalStack, invoke: Invoker
 ) -> None:
     cid = "IT-AWS-LATE-CALLBK1"
-    invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
+    seed_case(stack, record(complaint_id=cid))
+    assert invoke("ScreenFunction", {"complaint_id": cid})[0]  # dispatched: the workflow's first step ran
+    screened = stack.cases.get(cid)
+    assert screened is not None
+    # An acceptance deadline an hour away (the package's clock must not move by days), then the workflow itself.
+    soon = screened.deadlines["acceptance"].model_copy(
+        update={"due_at": stack.now() + timedelta(hours=1), "remind_at": stack.now() + timedelta(minutes=30)}
+    )
+    short, event = transition(
+        screened, "deadline_moved", "test", stack.now(), deadlines={**screened.deadlines, "acceptance": soon}
+    )
+    stack.cases.save(short, event)
+    stack.client("stepfunctions").start_execution(
+        stateMachineArn=stack.state_machine_arn, name=short.execution_name, input=json.dumps({"complaint_id": cid})
+    )
     case = wait_for_case(stack, cid, _waiting("acceptance"))
     assert case.pending is not None
     # The acceptance was written in time; its callback never reached Step Functions and no sweep came before the
@@ -98,9 +114,9 @@ def test_a_callback_lost_before_the_deadline_is_taken_at_the_deadline_not_escala
     lost, event = transition(case, "accepted", "enterprise:test", now, status="accepted", pending=answered)
     stack.cases.save(lost, event)
 
-    resumed = wait_for_case(stack, cid, _waiting("resolution"), seconds=120)
+    resumed = wait_for_case(stack, cid, _waiting("resolution"))
 
-    assert stack.now() >= case.deadlines["acceptance"].due_at  # it went on at the deadline, not before
+    assert stack.now() >= soon.due_at  # it went on at the deadline, not before
     assert not resumed.overdue and resumed.status == "accepted"
     assert [h.event for h in resumed.history][-3:] == ["accepted", "answer_taken_at_deadline", "waiting"]
     sfn = stack.client("stepfunctions")
@@ -109,3 +125,30 @@ def test_a_callback_lost_before_the_deadline_is_taken_at_the_deadline_not_escala
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     assert entered[-4:] == ["AcceptanceOverdue", "Escalate", "AnsweredInTime", "AwaitResult"]
     assert "NotifyStationOverdue" not in entered
+
+
+def test_a_workflow_that_failed_before_its_first_step_is_restarted_by_the_sweeper(
+    stack: LocalStack, invoke: Invoker
+) -> None:
+    cid = "IT-AWS-RESTART-0001"
+    sfn = stack.client("stepfunctions")
+    executions = stack.state_machine_arn.replace(":stateMachine:", ":execution:")
+    # An execution by the case's name ran before the case could be read, and failed in its first step.
+    sfn.start_execution(
+        stateMachineArn=stack.state_machine_arn, name=f"case-{cid}", input=f'{{"complaint_id": "{cid}"}}'
+    )
+    assert stack.wait_for(lambda: sfn.describe_execution(executionArn=f"{executions}:case-{cid}")["status"] == "FAILED")
+    # Intake writes the case owing its workflow's start; starting the ended execution's name again does nothing.
+    invoke("IntakeFunction", sqs_event([{"record": record(complaint_id=cid), "source": "poll"}]))
+    stack.settle()
+    owing = stack.cases.get(cid)
+    assert owing is not None and not owing.execution_started and owing.status == "received"
+    stack.kernel.advance(GRACE + timedelta(minutes=1))
+
+    ok, swept = invoke("SweeperFunction", {})
+
+    assert ok and swept["restarts"] >= 1
+    resumed = wait_for_case(stack, cid, _waiting("acceptance"))
+    assert (resumed.execution_name, resumed.workflow_restarts) == (f"case-{cid}-r1", 1)
+    assert resumed.execution_started and resumed.owes_since is None
+    assert sfn.describe_execution(executionArn=f"{executions}:case-{cid}-r1")["status"] == "RUNNING"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from odr_adapter.models.case import transition
 from odr_local.stack import LocalStack
+from tests.waiting import wait_for_case
 
 from .conftest import Invoker
 from .helpers import record, seed_case, sqs_event
@@ -22,9 +23,8 @@ def test_the_same_record_twice_makes_one_case_and_one_execution(stack: LocalStac
     )
     assert ok and response == {"batchItemFailures": []}
     ok, _ = invoke("IntakeFunction", sqs_event([{"record": raw, "source": "poll"}]))
-    case = stack.cases.get("IT-INTAKE-ONCE-01")
-    assert case is not None and case.execution_started
-    assert [h.event for h in case.history][:2] == ["received", "execution_started"]
+    case = wait_for_case(stack, "IT-INTAKE-ONCE-01", lambda c: c.execution_started)  # its first step ran
+    assert [h.event for h in case.history][:2] == ["received", "dispatched"]
     assert _executions(stack, "IT-INTAKE-ONCE-01") == ["case-IT-INTAKE-ONCE-01"]
 
 
@@ -45,7 +45,7 @@ def test_a_crash_between_case_written_and_execution_started_heals(stack: LocalSt
     assert _executions(stack, "IT-INTAKE-HEAL-01") == []
     ok, _ = invoke("IntakeFunction", sqs_event([{"record": raw, "source": "poll"}]))  # redelivery
     assert ok and _executions(stack, "IT-INTAKE-HEAL-01") == ["case-IT-INTAKE-HEAL-01"]
-    assert stack.cases.get("IT-INTAKE-HEAL-01").execution_started  # type: ignore[union-attr]
+    wait_for_case(stack, "IT-INTAKE-HEAL-01", lambda c: c.execution_started)
 
 
 def test_a_withdrawal_ends_the_running_wait(stack: LocalStack, invoke: Invoker) -> None:

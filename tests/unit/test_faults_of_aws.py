@@ -9,16 +9,18 @@ from typing import Any
 import pytest
 
 from odr_adapter.clock import iso_z
+from odr_adapter.feed.intake import ingest
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
 from odr_adapter.models.links import link_key
 from odr_adapter.people.confirmations import LEASE, SendingElsewhere, send_confirmation
 from odr_adapter.people.enterprise_api import api_answer
-from odr_adapter.people.healing import GRACE, heal
+from odr_adapter.people.healing import GRACE, MAX_RESTARTS, backfill, heal
 from odr_adapter.people.link_requests import submit_link
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.ports import TransientFault
 from odr_adapter.workflow.retry import ATTEMPTS
+from odr_adapter.workflow.steps import screen_and_route
 from tests.fakes import World
 from tests.unit.conftest import START, load_example
 
@@ -29,10 +31,14 @@ SPECIALIST = f"enterprise:{JINFENG}"
 JINFENG_MOBILE = "13900000201"
 
 
-def dispatched(world: World, complaint_id: str) -> tuple[Case, str]:
+def record_of(complaint_id: str) -> dict[str, Any]:
     raw = load_example("odr-by-uscc")
     raw["complaint_id"] = complaint_id
-    return world.dispatch(raw)
+    return raw
+
+
+def dispatched(world: World, complaint_id: str) -> tuple[Case, str]:
+    return world.dispatch(record_of(complaint_id))
 
 
 def later(world: World) -> None:
@@ -110,6 +116,75 @@ def test_only_a_case_that_owes_is_on_the_owing_index(world: World) -> None:
     assert "owes_pk" not in world.cases.items["U-AWS-SPARSE-001"]
     assert "owes_since" not in world.cases.items["U-AWS-SPARSE-001"]
     assert world.cases.owing(world.clock.now()) == []
+
+
+# --- limit B: a workflow that never reached its first step -------------------------------------------------------
+
+
+def received(world: World, complaint_id: str) -> Case:
+    assert ingest(record_of(complaint_id), world.svc) == "created"
+    return world.case(complaint_id)
+
+
+def test_a_workflow_whose_execution_ended_before_its_first_step_is_restarted_under_the_next_name(
+    world: World,
+) -> None:
+    received(world, "U-AWS-RESTART-01")
+    world.executions.end("case-U-AWS-RESTART-01")  # it failed before ScreenAndRoute recorded anything
+    assert heal(world.svc, world.cases, world.delivery).candidates == 0  # within the grace: it may be starting
+    later(world)
+
+    healed = heal(world.svc, world.cases, world.delivery)
+
+    assert (healed.restarts, healed.healed) == (1, 1)
+    case = world.case("U-AWS-RESTART-01")
+    assert (case.execution_name, case.workflow_restarts) == ("case-U-AWS-RESTART-01-r1", 1)
+    assert world.events("U-AWS-RESTART-01") == ["received", "workflow_restarted"]
+    assert "case-U-AWS-RESTART-01-r1" in world.executions.started
+    assert heal(world.svc, world.cases, world.delivery).candidates == 0  # the grace again, for the restart
+    screen_and_route("U-AWS-RESTART-01", world.svc)  # the restarted workflow's first step
+    assert world.case("U-AWS-RESTART-01").owes_since is None and world.cases.owing(world.clock.now()) == []
+
+
+def test_a_workflow_never_started_is_started_and_one_still_running_is_left_to_its_retries(world: World) -> None:
+    received(world, "U-AWS-NEVER-0001")
+    world.executions.started.pop("case-U-AWS-NEVER-0001")  # intake died before StartExecution, the DLQ kept it
+    received(world, "U-AWS-RUNNING-01")  # started; its first step is still being retried
+    later(world)
+
+    healed = heal(world.svc, world.cases, world.delivery)
+
+    assert (healed.candidates, healed.starts, healed.running, healed.restarts) == (2, 1, 1, 0)
+    assert "case-U-AWS-NEVER-0001" in world.executions.started
+    assert world.case("U-AWS-RUNNING-01").execution_name == "case-U-AWS-RUNNING-01"  # no new name
+
+
+def test_a_workflow_that_keeps_ending_before_its_first_step_is_left_to_the_operators(world: World) -> None:
+    received(world, "U-AWS-STUCK-0001")
+    for n in range(MAX_RESTARTS + 1):
+        world.executions.end(world.case("U-AWS-STUCK-0001").execution_name)
+        later(world)
+        healed = heal(world.svc, world.cases, world.delivery)
+        assert healed.restarts == (n < MAX_RESTARTS)
+
+    assert healed.stuck == ["U-AWS-STUCK-0001"] and healed.failing == 0
+    assert world.case("U-AWS-STUCK-0001").workflow_restarts == MAX_RESTARTS
+
+
+def test_the_backfill_puts_on_the_index_cases_stored_before_it(world: World) -> None:
+    # Stored before ByOwed: its execution failed before its first step, when executions marked their start.
+    old = world.seed(record_of("U-AWS-BACKFILL01"))
+    world.executions.end(old.execution_name)
+    dispatched(world, "U-AWS-BACKFILL02")  # past its first step: owes nothing
+    assert world.cases.owing(world.clock.now() + GRACE) == []
+
+    done = backfill(world.cases, world.cases.all(), world.clock)
+
+    assert (done.read, done.start_owed, done.indexed) == (2, 1, 0)
+    assert world.events("U-AWS-BACKFILL01")[-1] == "workflow_start_owed"
+    later(world)
+    assert heal(world.svc, world.cases, world.delivery).restarts == 1
+    assert world.case("U-AWS-BACKFILL01").execution_name == "case-U-AWS-BACKFILL01-r1"
 
 
 # --- items 6, 7, 8: concurrent people are told the truth, and act once -------------------------------------------

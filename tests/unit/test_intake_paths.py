@@ -24,19 +24,32 @@ from tests.unit.conftest import START, record
 pytestmark = pytest.mark.usefixtures("pauses")
 
 
-def test_a_new_record_becomes_a_case_and_starts_its_execution(world: World) -> None:
+def test_a_new_record_becomes_a_case_owing_its_workflows_start_and_starts_its_execution(world: World) -> None:
     assert ingest(record(complaint_id="U-INTAKE-NEW-001"), world.svc) == "created"
 
     case = world.case("U-INTAKE-NEW-001")
-    assert (case.version, case.revision, case.execution_started) == (2, 1, True)
-    assert world.events("U-INTAKE-NEW-001") == ["received", "execution_started"]
+    assert (case.version, case.revision, case.execution_started) == (1, 1, False)
+    assert world.events("U-INTAKE-NEW-001") == ["received"]
     assert case.received_at == START and case.history[0].actor == "12315"
     assert world.executions.started == {"case-U-INTAKE-NEW-001": {"complaint_id": "U-INTAKE-NEW-001"}}
+    assert case.owes_since == START and world.cases.items["U-INTAKE-NEW-001"]["owes_pk"] == "OWES"
+
+
+def test_the_workflows_first_step_records_that_it_started(world: World) -> None:
+    ingest(record(complaint_id="U-INTAKE-FIRST-01"), world.svc)
+
+    screen_and_route("U-INTAKE-FIRST-01", world.svc)
+
+    case = world.case("U-INTAKE-FIRST-01")
+    assert case.execution_started and case.owes_since is None
+    assert world.events("U-INTAKE-FIRST-01") == ["received", "dispatched"]  # in the step's own write
+    assert "owes_pk" not in world.cases.items["U-INTAKE-FIRST-01"]
 
 
 def test_the_same_record_again_is_a_duplicate_and_starts_nothing(world: World) -> None:
     raw = record(complaint_id="U-INTAKE-ONCE-01")
     assert ingest(raw, world.svc) == "created"
+    screen_and_route("U-INTAKE-ONCE-01", world.svc)  # the workflow's first step ran
     version = world.case("U-INTAKE-ONCE-01").version
 
     assert [ingest(raw, world.svc) for _ in range(2)] == ["duplicate", "duplicate"]
@@ -65,18 +78,8 @@ def test_two_intakes_of_one_record_at_once_make_one_case(world: World) -> None:
     results.append(ingest(raw, world.svc))
 
     assert results == ["created", "duplicate"]
-    assert world.events("U-INTAKE-RACE-01") == ["received", "execution_started"]
-    assert world.executions.starts == 1
-
-
-def test_marking_the_start_retries_over_a_concurrent_revision(world: World) -> None:
-    world.cases.race("revision_applied", actor="12315", skip=1, revision=2)  # lands before the start is marked
-
-    assert ingest(record(complaint_id="U-INTAKE-MARK-01"), world.svc) == "created"
-
-    case = world.case("U-INTAKE-MARK-01")
-    assert world.events("U-INTAKE-MARK-01") == ["received", "revision_applied", "execution_started"]
-    assert case.execution_started and case.revision == 2
+    assert world.events("U-INTAKE-RACE-01") == ["received"]
+    assert set(world.executions.started) == {"case-U-INTAKE-RACE-01"}  # one execution, however often started
 
 
 def test_a_crash_between_case_written_and_execution_started_heals_on_redelivery(world: World) -> None:
@@ -87,7 +90,7 @@ def test_a_crash_between_case_written_and_execution_started_heals_on_redelivery(
     assert ingest(raw, world.svc) == "duplicate"  # SQS redelivers the record
 
     assert world.executions.started == {"case-U-INTAKE-HEAL-01": {"complaint_id": "U-INTAKE-HEAL-01"}}
-    assert world.case("U-INTAKE-HEAL-01").execution_started
+    assert world.case("U-INTAKE-HEAL-01").owes_since is not None  # until the first step records the start
 
 
 # --- withdrawals ------------------------------------------------------------------------------------------------

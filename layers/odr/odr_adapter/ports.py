@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from odr_adapter.clock import Clock
 from odr_adapter.models.case import Case, HistoryEvent
@@ -43,8 +43,16 @@ class CaseRepository(Protocol):
         ...
 
 
+Resumed = Literal["started", "running", "ended"]
+
+
 class ExecutionControl(Protocol):
     def start(self, name: str, payload: dict[str, Any]) -> str: ...
+    def resume(self, name: str, payload: dict[str, Any]) -> Resumed:
+        """Start ``name`` again: ``started`` (no execution had that name), ``running`` (it runs: the same name
+        and input are idempotent) or ``ended`` (it ran and ended; its name is not taken again)."""
+        ...
+
     def succeed(self, task_token: str, output: dict[str, Any]) -> None: ...
     def fail(self, task_token: str, error: str, cause: str) -> None: ...
 

@@ -147,8 +147,9 @@ class WorklistsSettings(MessagingSettings, SessionsTable, CursorKey):
     confirmation_queue_url: Required = Field(alias="CONFIRMATION_QUEUE_URL")
 
 
-class SweeperSettings(MessagingSettings):
-    """The sweeper: delivers owed callbacks, ends withdrawn cases' waits, queues owed confirmations."""
+class SweeperSettings(MessagingSettings, Workflow):
+    """The sweeper: delivers owed callbacks, ends withdrawn cases' waits, queues owed confirmations, starts
+    workflows that never reached their first step."""
 
     confirmation_queue_url: Required = Field(alias="CONFIRMATION_QUEUE_URL")
 

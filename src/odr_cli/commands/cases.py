@@ -1,4 +1,5 @@
-"""``odr cases export --anonymised --from D --to D [--xlsx F] [--jsonl F]``: the case library for training.
+"""``odr cases export --anonymised --from D --to D [--xlsx F] [--jsonl F]``: the case library for training;
+``odr cases heal --backfill``: the one-off migration of the cases stored before the ByOwed index.
 
 Closed cases of the period (closed on its Asia/Shanghai days), read per station through the ``ByStation`` index,
 anonymised by :mod:`odr_cli.case_library`. There is no other export: without ``--anonymised`` it refuses.
@@ -14,7 +15,9 @@ import secrets
 import sys
 from pathlib import Path
 
+from odr_adapter.clock import Clock
 from odr_adapter.data_access.cases import CaseStore
+from odr_adapter.people.healing import backfill
 from odr_adapter.stats.figures import PeriodInvalid
 from odr_cli.case_library import closed_in, directory_mentions, labeller, library_case, period_bounds, write_jsonl
 from odr_cli.case_library import write_xlsx as write_library_xlsx
@@ -25,7 +28,7 @@ SALT_VARIABLE = "CASE_LIBRARY_SALT"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    cases = sub.add_parser("cases", help="closed cases as a library for training")
+    cases = sub.add_parser("cases", help="closed cases as a library for training; the ByOwed backfill")
     verbs = cases.add_subparsers(dest="verb", required=True)
     export = verbs.add_parser("export", help="closed cases of a period, anonymised, as JSON lines and/or XLSX")
     export.add_argument("--anonymised", action="store_true", help="required: the only export there is")
@@ -33,6 +36,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--xlsx", type=Path, metavar="FILE", help="write a workbook (a sheet of cases, one of steps)")
     export.add_argument("--jsonl", type=Path, metavar="FILE", help="write one JSON object per case")
     export.set_defaults(run=run_export)
+    heal = verbs.add_parser("heal", help="put cases stored before the ByOwed index on it (once, after deploying it)")
+    heal.add_argument(
+        "--backfill",
+        action="store_true",
+        help="required: Scan the case table once for open cases off the index (a one-off migration)",
+    )
+    heal.set_defaults(run=run_heal)
+
+
+def run_heal(args: argparse.Namespace) -> int:
+    """The one-off migration to ByOwed (docs/runbook.md, "Cases stored before ByOwed"): the only Scan there is."""
+    if not args.backfill:
+        print("odr cases heal: only the one-off backfill exists: pass --backfill", file=sys.stderr)
+        return 2
+    try:
+        store = CaseStore(required("CASES_TABLE"))
+    except NotConfigured as exc:
+        print(f"odr cases heal: {exc}", file=sys.stderr)
+        return 2
+    done = backfill(store, store.open_cases_off_the_owing_index(), Clock())
+    print(
+        f"{done.read} open cases were off the ByOwed index: {done.start_owed} never got past the workflow's first "
+        f"step and owe its start again (the sweeper starts them after its grace), {done.indexed} owed something "
+        "else and are on the index now"
+    )
+    return 0
 
 
 def run_export(args: argparse.Namespace) -> int:

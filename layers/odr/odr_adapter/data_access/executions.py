@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from odr_adapter.clock import Clock
 from odr_adapter.data_access.clients import client
-from odr_adapter.ports import TokenGone
+from odr_adapter.ports import Resumed, TokenGone
+
+JUST_STARTED = timedelta(minutes=1)  # an execution this young was started by this call (a repeat finds it older)
 
 
 class Executions:
@@ -25,6 +29,18 @@ class Executions:
             if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
                 raise
             return f"{self.arn.replace(':stateMachine:', ':execution:')}:{name}"
+
+    def resume(self, name: str, payload: dict[str, Any]) -> Resumed:
+        """StartExecution tells the three apart: a new execution, the running one (its start date, minutes old:
+        a start repeated with the same input), or ExecutionAlreadyExists for one that ended."""
+        try:
+            got = self.sfn.start_execution(stateMachineArn=self.arn, name=name, input=json.dumps(payload))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            return "ended"
+        started: datetime = got["startDate"]
+        return "started" if Clock().now() - started < JUST_STARTED else "running"
 
     def succeed(self, task_token: str, output: dict[str, Any]) -> None:
         try:

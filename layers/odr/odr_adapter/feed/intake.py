@@ -14,7 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from odr_adapter.models.case import Case, StaleCase, transition
+from odr_adapter.models.case import Case, execution_name, transition
 from odr_adapter.models.limits import (
     MAX_RECORD_BYTES,
     QUEUE_MESSAGE_BYTES,
@@ -28,11 +28,6 @@ from odr_adapter.ports import Services, TokenGone
 from odr_adapter.workflow.retry import on_stale
 
 IngestOutcome = Literal["created", "revised", "withdrawn", "duplicate", "stale", "quarantined"]
-
-
-def execution_name(complaint_id: str) -> str:
-    """One execution per complaint: the name makes StartExecution idempotent."""
-    return f"case-{complaint_id}"
 
 
 @dataclass(frozen=True)
@@ -169,20 +164,8 @@ def _stop_wait(case: Case, svc: Services) -> None:
 
 
 def _ensure_started(case: Case, svc: Services) -> None:
-    if case.execution_started:
-        return
-    svc.executions.start(case.execution_name, {"complaint_id": case.complaint_id})
-    current: Case | None = case  # usually still the stored version: no read needed before marking it
-
-    def mark() -> None:
-        nonlocal current
-        if current is None or current.execution_started:
-            return
-        updated, event = transition(current, "execution_started", "adapter", svc.clock.now(), execution_started=True)
-        try:
-            svc.cases.save(updated, event)
-        except StaleCase:
-            current = svc.cases.get(case.complaint_id)
-            raise
-
-    on_stale(mark)
+    """Start the case's execution until its first step records that it ran (the case owes the start until
+    then, so the sweeper restarts a workflow that never started or ended before that step). Starting by the
+    same name again is idempotent while the execution runs."""
+    if not case.execution_started:
+        svc.executions.start(case.execution_name, {"complaint_id": case.complaint_id})

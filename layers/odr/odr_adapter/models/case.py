@@ -91,7 +91,8 @@ class Case(_Private):
     received_at: datetime
     record: dict[str, Any] = Field(repr=False)
     execution_name: str
-    execution_started: bool = False
+    execution_started: bool = False  # the workflow's first step ran (until then the case owes the start)
+    workflow_restarts: int = 0  # executions started again under a new name (see execution_name)
     station_code: str | None = None
     enterprise: EnterpriseRef | None = None
     screening: Decision | None = None
@@ -144,14 +145,19 @@ class Case(_Private):
 
     @property
     def owes_since(self) -> datetime | None:
-        """Since when the case owes something outside it: a callback its action recorded (the wait is still
-        kept), a withdrawal's end of the wait, a confirmation. Normally settled within seconds; the sweeper
-        heals what is still owed minutes later (case and execution disagree)."""
+        """Since when the case owes something outside it: the workflow's start (from intake until the first step
+        records it), a callback its action recorded (the wait is still kept), a withdrawal's end of the wait, a
+        confirmation. Normally settled within seconds; the sweeper heals what is still owed minutes later (case
+        and execution disagree)."""
         if not self.is_open or not self.history:
             return None
         if self.pending is not None and not self.pending.open:
             return self.pending.answered_at or self.history[-1].at
-        if (self.pending is not None and self.withdraw_requested) or self.confirmation_pending:
+        if (
+            not self.execution_started
+            or (self.pending is not None and self.withdraw_requested)
+            or self.confirmation_pending
+        ):
             return self.history[-1].at
         return None
 
@@ -162,6 +168,13 @@ class Case(_Private):
         if not self.is_open or phase is None or phase not in self.deadlines:
             return None
         return self.deadlines[phase].due_at
+
+
+def execution_name(complaint_id: str, restart: int = 0) -> str:
+    """One execution per complaint: the name makes StartExecution idempotent. A restart (an execution that ended
+    before the workflow's first step ran) takes the next name, ``case-<id>-r<n>``: Step Functions keeps a
+    Standard execution's name for 90 days, and the restart count kept on the case makes the name deterministic."""
+    return f"case-{complaint_id}" if restart == 0 else f"case-{complaint_id}-r{restart}"
 
 
 class StaleCase(Exception):

@@ -35,7 +35,8 @@ def timer_seconds(case: Case, svc: Services) -> int:
 
 
 def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
-    """Screening then routing; an ODR case is dispatched with its acceptance and resolution deadlines.
+    """Screening then routing; an ODR case is dispatched with its acceptance and resolution deadlines. The
+    workflow's first step: its write also records that the workflow started (intake leaves the case owing it).
 
     When the deciding station screens by hand, the automatic decision is only proposed: the case waits for the
     station's responsible person (phase ``screening``) and :func:`apply_screening` settles it afterwards.
@@ -68,6 +69,7 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
                 station_code=station_code,
                 screening_proposal=proposal,
                 deadlines={"screening": due},
+                execution_started=True,
                 detail={
                     "proposal": proposal,
                     "rule": decisions.screening.rule,
@@ -77,7 +79,7 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
             )
             svc.cases.save(updated, event)
             return {"decision": "manual"}
-        return _settle(case, decisions, now, "adapter", {}, svc)
+        return _settle(case, decisions, now, "adapter", {"execution_started": True}, svc)
 
     return on_stale(apply)
 
