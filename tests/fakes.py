@@ -100,6 +100,8 @@ class FakeCases:
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self.saves = 0  # successful writes
+        self.creates = 0  # conditional writes of a new case (successful or not)
+        self.reads = 0  # get() calls
         self.stale = 0  # writes refused because another writer got there first
         self.stream: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []  # (old, new) images, as the stream
         self._hooks: list[tuple[int, SaveHook]] = []
@@ -107,6 +109,7 @@ class FakeCases:
 
     # CaseRepository
     def get(self, complaint_id: str, consistent: bool = True) -> Case | None:
+        self.reads += 1
         item = self.items.get(complaint_id)
         return case_of(json.loads(json.dumps(item))) if item is not None else None
 
@@ -135,6 +138,16 @@ class FakeCases:
         self.items[case.complaint_id] = item
         self.saves += 1
         return case
+
+    def create(self, case: Case, event: HistoryEvent) -> Case | None:
+        """One conditional write: None when written; else the stored case, as ALL_OLD brings it."""
+        self.creates += 1
+        try:
+            self.save(case, event)
+        except StaleCase:
+            stored = self.items[case.complaint_id]
+            return case_of(json.loads(json.dumps(stored)))
+        return None
 
     # fault hooks
     def before_next_save(self, hook: SaveHook, skip: int = 0) -> None:

@@ -1,8 +1,13 @@
-"""Intake: each complaint becomes exactly one case and one execution; revisions apply once and in order."""
+"""Intake: each complaint becomes exactly one case and one execution; revisions apply once and in order; a new
+complaint costs two AWS calls (the conditional write and the start), counted by the local stack's recorder."""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
 from odr_adapter.models.case import transition
+from odr_local import aws_calls, invoker
 from odr_local.stack import LocalStack
 from tests.waiting import wait_for_case
 
@@ -31,7 +36,7 @@ def test_the_same_record_twice_makes_one_case_and_one_execution(stack: LocalStac
 def test_an_older_revision_never_overwrites_a_newer_one(stack: LocalStack, invoke: Invoker) -> None:
     newer = record(complaint_id="IT-INTAKE-ORDER-1", revision=3, demand="换货")
     older = record(complaint_id="IT-INTAKE-ORDER-1", revision=2, demand="退款")
-    invoke("IntakeFunction", sqs_event([{"record": newer, "source": "push"}]))
+    _intake(sqs_event([{"record": newer, "source": "push"}]))
     invoke("IntakeFunction", sqs_event([{"record": older, "source": "poll"}]))
     case = stack.cases.get("IT-INTAKE-ORDER-1")
     assert case is not None and case.revision == 3 and case.record["demand"] == "换货"
@@ -77,3 +82,38 @@ def test_bad_records_are_quarantined_and_the_rest_processed(stack: LocalStack, i
         "transaction.amount",
     }
     assert quarantined[""]["problems"] == [{"path": "(record)", "reason": "a record must be a JSON object"}]
+
+
+def _intake_calls(stack: LocalStack) -> Counter[str]:
+    """What IntakeFunction asked of AWS so far, by IAM action (the local stack records every function's calls)."""
+    segment = aws_calls.segment_for(stack.endpoint)
+    assert segment is not None
+    return Counter({c.action: n for c, n in segment.calls.items() if c.function == "IntakeFunction"})
+
+
+def _intake(event: dict[str, Any]) -> None:
+    """The intake handler run as its SQS event source runs it (the recorder leaves out calls made while the
+    emulator answers a Lambda Invoke)."""
+    intake = next(f for f in invoker.FUNCTIONS.values() if f.logical_id == "IntakeFunction")
+    _, failed, _ = invoker.run(intake, event)
+    assert not failed
+
+
+def test_a_new_complaint_costs_two_aws_calls_a_duplicate_one_and_a_revision_two(stack: LocalStack) -> None:
+    ids = [f"IT-INTAKE-FLOOR-{n:02d}" for n in range(3)]
+    before = _intake_calls(stack)
+    _intake(sqs_event([{"record": record(complaint_id=i), "source": "poll"} for i in ids]))
+    assert _intake_calls(stack) - before == Counter({"dynamodb:PutItem": 3, "states:StartExecution": 3})
+    for complaint_id in ids:  # their workflows' first steps ran
+        wait_for_case(stack, complaint_id, lambda c: c.execution_started)
+
+    before = _intake_calls(stack)
+    _intake(sqs_event([{"record": record(complaint_id=ids[0]), "source": "push"}]))
+    assert _intake_calls(stack) - before == Counter({"dynamodb:PutItem": 1})  # the create that found it
+
+    before = _intake_calls(stack)
+    newer = record(complaint_id=ids[1], revision=2, demand="换货")
+    _intake(sqs_event([{"record": newer, "source": "push"}]))
+    assert _intake_calls(stack) - before == Counter({"dynamodb:PutItem": 2})  # the create, then the revision
+    case = stack.cases.get(ids[1])
+    assert case is not None and (case.revision, case.record["demand"], case.status) == (2, "换货", "dispatched")

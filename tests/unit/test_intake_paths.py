@@ -46,6 +46,28 @@ def test_the_workflows_first_step_records_that_it_started(world: World) -> None:
     assert "owes_pk" not in world.cases.items["U-INTAKE-FIRST-01"]
 
 
+def test_a_new_complaint_costs_one_conditional_write_and_one_start_and_no_read(world: World) -> None:
+    reads, creates, saves, starts = world.cases.reads, world.cases.creates, world.cases.saves, world.executions.starts
+
+    ingest(record(complaint_id="U-INTAKE-FLOOR-01"), world.svc)
+
+    cost = (world.cases.reads - reads, world.cases.creates - creates, world.cases.saves - saves)
+    assert cost == (0, 1, 1) and world.executions.starts - starts == 1
+
+
+def test_a_newer_revision_is_learnt_from_the_failed_create_not_read_before_it(world: World) -> None:
+    ingest(record(complaint_id="U-INTAKE-FLOOR-02", revision=1), world.svc)
+    screen_and_route("U-INTAKE-FLOOR-02", world.svc)
+    reads, creates, saves, starts = world.cases.reads, world.cases.creates, world.cases.saves, world.executions.starts
+
+    assert ingest(record(complaint_id="U-INTAKE-FLOOR-02", revision=2, demand="换货"), world.svc) == "revised"
+
+    cost = (world.cases.reads - reads, world.cases.creates - creates, world.cases.saves - saves)
+    assert cost == (0, 1, 1) and world.executions.starts == starts  # the failed create, then the revision
+    case = world.case("U-INTAKE-FLOOR-02")
+    assert (case.revision, case.record["demand"], case.status) == (2, "换货", "dispatched")  # the rest kept
+
+
 def test_the_same_record_again_is_a_duplicate_and_starts_nothing(world: World) -> None:
     raw = record(complaint_id="U-INTAKE-ONCE-01")
     assert ingest(raw, world.svc) == "created"

@@ -42,6 +42,11 @@ class CaseRepository(Protocol):
         """Writes the case if its stored version is still ``case.version - 1``; else raises StaleCase."""
         ...
 
+    def create(self, case: Case, event: HistoryEvent) -> Case | None:
+        """Writes a new case (version 1) unless one is stored; returns the stored one then (learnt in the same
+        write), None when written."""
+        ...
+
 
 Resumed = Literal["started", "running", "ended"]
 

@@ -24,7 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from odr_adapter.clock import iso_z, pause
 from odr_adapter.data_access.case_items import OPEN_DUE, OWES, case_item, case_of
 from odr_adapter.data_access.clients import client
-from odr_adapter.data_access.conditional import write_once
+from odr_adapter.data_access.conditional import write_once, write_or_found
 from odr_adapter.models.case import Case, HistoryEvent, StaleCase
 
 _SER = TypeSerializer()
@@ -113,6 +113,22 @@ class CaseStore:
         ):
             raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
         return case
+
+    def create(self, case: Case, event: HistoryEvent) -> Case | None:
+        """Write a new case (version 1) unless one is stored: one conditional PutItem whose failure carries the
+        stored case (ALL_OLD), returned then, with nothing written. None when this call wrote it (or its answer
+        was lost and botocore's retry met this very write)."""
+        if case.version != 1 or case.history != [event]:
+            raise ValueError("a new case is created with its first history event")
+        writer = {"S": uuid.uuid4().hex}
+        found = write_or_found(
+            self.db.put_item,
+            lambda old: old.get("writer") == writer,
+            TableName=self.table,
+            Item={**_item(case_item(case)), "writer": writer},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return None if found is None else case_of(_plain(found))
 
     def history(self, complaint_id: str) -> list[HistoryEvent]:
         case = self.get(complaint_id)

@@ -18,11 +18,17 @@ Item = dict[str, Any]
 
 def write_once(call: Callable[..., Any], is_ours: Callable[[Item], bool], **request: Any) -> bool:
     """Run the conditional ``call``; False when its condition failed on another writer's item."""
+    return write_or_found(call, is_ours, **request) is None
+
+
+def write_or_found(call: Callable[..., Any], is_ours: Callable[[Item], bool], **request: Any) -> Item | None:
+    """Run the conditional ``call``; None when it wrote, else the other writer's item that failed its condition
+    (wire form), learnt in the same call: a create that finds what is stored needs no read before it."""
     try:
         call(ReturnValuesOnConditionCheckFailure="ALL_OLD", **request)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
         old: Item = dict(exc.response.get("Item") or {})  # type: ignore[call-overload]
-        return is_ours(old)
-    return True
+        return None if is_ours(old) else old
+    return None

@@ -106,26 +106,27 @@ def _quarantine(raw: Any, problems: list[dict[str, str]], svc: Services) -> Inge
 
 
 def _apply(complaint: Complaint, svc: Services) -> IngestOutcome:
-    case = svc.cases.get(complaint.complaint_id)
+    """At the floor for a new complaint: one conditional write (which, failing, brings the stored case) and the
+    start of its execution by its idempotent name. Only a record of a case already stored costs more."""
     now = svc.clock.now()
+    new, event = transition(
+        Case(
+            complaint_id=complaint.complaint_id,
+            revision=complaint.revision,
+            registered_at=complaint.registered_at,
+            received_at=now,
+            record=complaint.to_raw(),
+            execution_name=execution_name(complaint.complaint_id),
+            withdraw_requested=complaint.status == "withdrawn",
+        ),
+        "received",
+        "12315",
+        now,
+        detail={"revision": complaint.revision},
+    )
+    case = svc.cases.create(new, event)
     if case is None:
-        case, event = transition(
-            Case(
-                complaint_id=complaint.complaint_id,
-                revision=complaint.revision,
-                registered_at=complaint.registered_at,
-                received_at=now,
-                record=complaint.to_raw(),
-                execution_name=execution_name(complaint.complaint_id),
-                withdraw_requested=complaint.status == "withdrawn",
-            ),
-            "received",
-            "12315",
-            now,
-            detail={"revision": complaint.revision},
-        )
-        case = svc.cases.save(case, event)
-        _ensure_started(case, svc)
+        svc.executions.start(new.execution_name, {"complaint_id": new.complaint_id})
         return "created"
     if complaint.revision < case.revision:
         return "stale"
