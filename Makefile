@@ -43,9 +43,8 @@ unit: $(STAMP)
 build: $(STAMP)  ## sam build without a container (runtime = local python3.11)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/sam build --template template.yaml
 
-bench: $(STAMP)
-	$(BIN)/python bench/intake_calls.py
-	$(BIN)/python bench/report_reads.py
+bench: $(STAMP)  ## issue 11's figures in one table (bench/bench.py): calls, units, transitions, cold starts, layer, cost
+	$(BIN)/python bench/bench.py
 
 scale: $(STAMP)  ## 1,000 complaints over a month of virtual time: wall, CPU, peak memory, reconciliation
 	$(BIN)/python bench/run_scale.py scenarios/jinshan-year-slice.yaml
