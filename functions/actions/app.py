@@ -222,7 +222,7 @@ def report(complaint_id: str, result: ResultReport) -> Response[dict[str, Any]]:
     responses={
         **API_ERRORS,
         200: {"description": "A repeat of the same Idempotency-Key: the note already kept, nothing sent again"},
-        201: {"description": "The note was kept on the case and sent to the station"},
+        201: {"description": "The note was kept on the case; its message to the station goes out after this answer"},
         409: _error("The case takes no note now: closed, not yet dispatched (code says which), or busy (retry)"),
     },
 )

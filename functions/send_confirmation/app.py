@@ -1,5 +1,5 @@
-"""Send the confirmation an acceptance owes, once, after the person was answered (SQS; failures retry, then
-the DLQ; what stays owed the sweeper queues again)."""
+"""Send the messages cases owe (an acceptance's confirmation, a note's message), each once, after the person was
+answered (SQS; failures retry, then the DLQ; what stays owed the sweeper queues again)."""
 
 import json
 from typing import Any
@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.observability import Observed
-from odr_adapter.people.confirmations import send_confirmation
+from odr_adapter.people.confirmations import send_owed
 from odr_adapter.settings import ConfirmationSettings
 from odr_adapter.wiring import delivery, services
 
@@ -22,11 +22,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> bool:
     owed = json.loads(record.body)
     obs.about(owed["complaint_id"])
-    sent = send_confirmation(owed["complaint_id"], services(obs.settings), delivery(obs.settings), owed["key"])
+    sent = send_owed(owed["complaint_id"], services(obs.settings), delivery(obs.settings), owed["key"])
     if sent is not None and not sent.duplicate:
         name = "NotificationSent" if sent.delivered else "NotificationFailed"
         obs.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    obs.logger.info("confirmation", extra={"sent": sent is not None, "delivered": bool(sent and sent.delivered)})
+    kind = str(owed["key"]).split(":", 1)[0]  # accepted, note: the key's rest names no person
+    obs.logger.info(
+        "owed message", extra={"kind": kind, "sent": sent is not None, "delivered": bool(sent and sent.delivered)}
+    )
     return sent is not None
 
 

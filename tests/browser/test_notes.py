@@ -1,5 +1,6 @@
 """A note in a real browser: the specialist asks the station a question on the case page; the note shows as typed
-(never as HTML), reaches the station's e-mail, and the page's action still works afterwards."""
+(never as HTML), reaches the station's e-mail (sent after the answer by the confirmation function's queue), and
+the page's action still works afterwards."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def test_the_specialist_asks_the_station_on_the_page_then_accepts(stack: LocalSt
     screenshot(browser, "7-note")
     after = stack.cases.get(cid)
     assert after is not None and after.deadlines == before.deadlines and after.status == "dispatched"
-    inbox = Inbox(SES_REGION, REGION, stack.sms_gateway)
-    assert any(QUESTION in m.body for m in inbox.received_by(STATION_EMAIL, None))
+    inbox = Inbox(SES_REGION, REGION, stack.sms_gateway)  # the message goes after the answer, from the queue
+    assert stack.wait_for(lambda: any(QUESTION in m.body for m in inbox.received_by(STATION_EMAIL, None)))
 
     press(browser, "accept")  # the note did not use up the link
     assert browser.find_element(By.TAG_NAME, "h1").text == "提交成功"

@@ -13,7 +13,7 @@ from odr_adapter.feed.intake import ingest
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
 from odr_adapter.models.links import link_key
-from odr_adapter.people.confirmations import LEASE, SendingElsewhere, send_confirmation
+from odr_adapter.people.confirmations import LEASE, SendingElsewhere, send_owed
 from odr_adapter.people.enterprise_api import api_answer
 from odr_adapter.people.healing import GRACE, MAX_RESTARTS, backfill, heal
 from odr_adapter.people.link_requests import submit_link
@@ -209,7 +209,7 @@ def test_twenty_accepts_at_once_act_once_and_confirm_once(world: World) -> None:
     assert world.executions.answered(token).state == "succeeded"
     assert len(queue.bodies) == 1
     for body in queue.bodies * 2:  # SQS may deliver a message twice
-        send_confirmation(body["complaint_id"], world.svc, world.delivery, body["key"])
+        send_owed(body["complaint_id"], world.svc, world.delivery, body["key"])
     assert len(world.sms.to(JINFENG_MOBILE)) == 1  # one confirmation
     resolution_links = [link for link in world.links.for_case("U-AWS-TWENTY-001") if link.phase == "resolution"]
     assert len(resolution_links) == 1
@@ -269,12 +269,12 @@ def test_an_accept_is_answered_before_its_confirmation_which_is_sent_once_and_re
     assert len(world.sms.refused) + len(world.email.refused) == refused  # no provider was called before the answer
     [body] = queue.take()
     world.sms.recover()
-    sent = send_confirmation(body["complaint_id"], world.svc, world.delivery, body["key"])
+    sent = send_owed(body["complaint_id"], world.svc, world.delivery, body["key"])
     assert sent is not None and sent.delivered and str(sent.link_id) in world.sms.to(JINFENG_MOBILE)[-1].body
     case = world.case("U-AWS-ASYNC-0001")
     assert case.confirmation_pending is None
     assert world.events("U-AWS-ASYNC-0001")[-2:] == ["accepted", "notified"]
-    assert send_confirmation(body["complaint_id"], world.svc, world.delivery, body["key"]) is None
+    assert send_owed(body["complaint_id"], world.svc, world.delivery, body["key"]) is None
 
 
 def test_a_confirmation_being_sent_elsewhere_is_not_sent_twice_until_that_sender_is_presumed_dead(
@@ -290,10 +290,10 @@ def test_a_confirmation_being_sent_elsewhere_is_not_sent_twice_until_that_sender
     assert world.links.reserve(claim, world.clock.now(), world.clock.now() + LEASE)  # a sender that then crashed
 
     with pytest.raises(SendingElsewhere):  # the queue retries the message later
-        send_confirmation("U-AWS-LEASE-0001", world.svc, world.delivery, body["key"])
+        send_owed("U-AWS-LEASE-0001", world.svc, world.delivery, body["key"])
     world.clock.advance(LEASE)
 
-    sent = send_confirmation("U-AWS-LEASE-0001", world.svc, world.delivery, body["key"])
+    sent = send_owed("U-AWS-LEASE-0001", world.svc, world.delivery, body["key"])
 
     assert sent is not None and sent.delivered and len(world.sms.to(JINFENG_MOBILE)) == 1
 

@@ -1,10 +1,11 @@
 """Notes between the station and the enterprise's specialist on in-memory ports: each reaches the other side by
 its channel, shows on the case page and in the history, is kept once per key however it is repeated, and never
-changes a deadline or the workflow's state. tests/integration/test_notes.py proves the same over HTTP on moto."""
+changes a deadline or the workflow's state. Here the message is sent in the same call (no queue is wired);
+tests/unit/test_notes_after_the_answer.py sends it from the queue, as the deployed functions do.
+tests/integration/test_notes.py proves the same over HTTP on moto."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,10 +13,11 @@ import pytest
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
 from odr_adapter.models.links import link_key
+from odr_adapter.models.notes import notes_of
 from odr_adapter.people.actions import perform
 from odr_adapter.people.enterprise_api import CaseNotFound, enterprise_note, note_answer
 from odr_adapter.people.link_requests import open_link, submit_link
-from odr_adapter.people.notes import MAX_NOTE_CHARS, Author, NoteInvalid, NoteRefused, add_note, notes_of
+from odr_adapter.people.notes import MAX_NOTE_CHARS, Author, NoteInvalid, NoteRefused, add_note
 from odr_adapter.people.views import case_view
 from odr_adapter.workflow.steps import close
 from tests.fakes import World
@@ -41,8 +43,9 @@ def dispatched(world: World, complaint_id: str) -> tuple[Case, str]:
 
 
 def workflow_state(case: Case) -> dict[str, Any]:
-    """Everything of a case but its version and history: what a note must leave as it was."""
-    return case.model_dump(exclude={"version", "history"})
+    """Everything of a case but its version, history and what it owes: what a note must leave as it was (its
+    message is owed until the write that records it, which here is within the same call)."""
+    return case.model_dump(exclude={"version", "history", "notes_owed", "debt_began_at"})
 
 
 def test_the_stations_guidance_reaches_the_specialist_by_sms_with_a_link_to_the_page(world: World) -> None:
@@ -50,9 +53,10 @@ def test_the_stations_guidance_reaches_the_specialist_by_sms_with_a_link_to_the_
 
     outcome = add_note(before.complaint_id, STATION, GUIDANCE, "page-key-0001", "link", world.svc, world.delivery)
 
-    assert (outcome.status, outcome.delivered) == ("added", True)
+    assert outcome.status == "added"
     after = world.case(before.complaint_id)
     assert workflow_state(after) == workflow_state(before)  # no deadline, status or wait changed
+    assert after.notes_owed == [] and after.owes_since is None  # its message was sent: nothing is owed
     assert world.executions.answered(token).state == "waiting"
     note = after.history[-2]
     assert (note.event, note.actor) == ("note_added", "station:JS-ZJ")
@@ -111,7 +115,7 @@ def test_the_same_key_is_one_note_and_one_message(world: World) -> None:
     again = add_note(case.complaint_id, STATION, GUIDANCE, "double-tap-01", "link", world.svc, world.delivery)
     keyless = [add_note(case.complaint_id, STATION, "同一句话", None, "api", world.svc, world.delivery) for _ in "ab"]
 
-    assert (first.status, again.status, again.delivered) == ("added", "repeated", None)
+    assert (first.status, again.status) == ("added", "repeated")
     assert [k.status for k in keyless] == ["added", "repeated"]  # no key: the author and text are the key
     assert [n.text for n in notes_of(world.case(case.complaint_id))] == [GUIDANCE, "同一句话"]
     assert len(world.sms.to(JINFENG_MOBILE)) == 2
@@ -130,19 +134,6 @@ def test_concurrent_submits_of_one_note_keep_one(world: World) -> None:
 
     assert (inner, outcome.status) == (["added"], "repeated") and world.cases.stale == 1
     assert len(notes_of(world.case(case.complaint_id))) == 1
-    assert len(world.sms.to(JINFENG_MOBILE)) == 1
-
-
-def test_a_message_whose_sender_crashed_goes_out_with_a_repeat_after_the_lease(world: World) -> None:
-    case, _ = dispatched(world, "U-NOTE-CRASH-001")
-    now = world.clock.now()
-    world.links.reserve(f"note:{case.complaint_id}:crash-key-01", now, now + timedelta(minutes=3))  # a crashed sender
-
-    kept = add_note(case.complaint_id, STATION, GUIDANCE, "crash-key-01", "link", world.svc, world.delivery)
-    world.clock.advance(timedelta(minutes=4))
-    repeat = add_note(case.complaint_id, STATION, GUIDANCE, "crash-key-01", "link", world.svc, world.delivery)
-
-    assert (kept.status, kept.delivered, repeat.status, repeat.delivered) == ("added", None, "repeated", True)
     assert len(world.sms.to(JINFENG_MOBILE)) == 1
 
 

@@ -44,7 +44,7 @@ class Delivery:
     links: LinkRepository
     base_url: str  # public base of the action pages, e.g. https://odr.example.gov.cn
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    # Where a person's action queues the confirmation it owes, sent after the answer (the confirmation
+    # Where a person's action or note queues the message it owes, sent after the answer (the confirmation
     # function); None: sent in the same call (functions that never answer a person).
     confirmations: Outbound | None = None
 
@@ -131,10 +131,9 @@ def send_message(
 
     def record() -> None:
         fresh = load(complaint_id, svc)
-        owed = {"confirmation_pending": None} if fresh.confirmation_pending == key else {}
-        updated, event = transition(
-            fresh, "notified" if channel else "notification_failed", "adapter", svc.clock.now(), **owed, detail=detail
-        )
+        event_name = "notified" if channel else "notification_failed"
+        settled = fresh.settling(key)  # a message the case owed is settled by the write that records it
+        updated, event = transition(fresh, event_name, "adapter", svc.clock.now(), **settled, detail=detail)
         svc.cases.save(updated, event)
 
     on_stale(record)

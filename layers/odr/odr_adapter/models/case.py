@@ -116,6 +116,8 @@ class Case(_Private):
     process_summary: str | None = None
     reminders_sent: list[str] = Field(default_factory=list)
     confirmation_pending: str | None = None  # the key of a confirmation owed (set with the action that owes it)
+    notes_owed: list[str] = Field(default_factory=list)  # the keys of notes' messages owed (set with each note)
+    debt_began_at: datetime | None = None  # since when the case owes, without a break (see owes_since)
     history: list[HistoryEvent] = Field(default_factory=list)
 
     @property
@@ -144,22 +146,49 @@ class Case(_Private):
         return self.deadlines[phase].remind_at if phase and self.pending_reminder else None
 
     @property
-    def owes_since(self) -> datetime | None:
-        """Since when the case owes something outside it: the workflow's start (from intake until the first step
+    def messages_owed(self) -> list[str]:
+        """The keys of the messages the case owes, sent after the person who caused them was answered: an
+        acceptance's confirmation, notes' messages."""
+        confirmation = [self.confirmation_pending] if self.confirmation_pending else []
+        return [*confirmation, *self.notes_owed]
+
+    @property
+    def owes(self) -> bool:
+        """Whether the case owes something outside it: the workflow's start (from intake until the first step
         records it), a callback its action recorded (the wait is still kept), a withdrawal's end of the wait, a
-        confirmation. Normally settled within seconds; the sweeper heals what is still owed minutes later (case
-        and execution disagree)."""
-        if not self.is_open or not self.history:
-            return None
-        if self.pending is not None and not self.pending.open:
-            return self.pending.answered_at or self.history[-1].at
-        if (
+        message. Normally settled within seconds; the sweeper heals what is still owed minutes later."""
+        if not self.is_open:
+            return False
+        pending = self.pending
+        return (
             not self.execution_started
-            or (self.pending is not None and self.withdraw_requested)
-            or self.confirmation_pending
-        ):
-            return self.history[-1].at
-        return None
+            or (pending is not None and (not pending.open or self.withdraw_requested))
+            or bool(self.messages_owed)
+        )
+
+    @property
+    def owes_since(self) -> datetime | None:
+        """When the case began to owe, without a moment owing nothing since: the start of the oldest debt still
+        owed, or of one settled while it owed another. Kept by :func:`transition` (``debt_began_at``), so a later
+        write (a note, a reminder, another debt) never makes it later: ByOwed sorts by it and the sweeper's grace
+        runs from it. Only a write that pays a debt by owing it anew says so (the sweeper's restart of a workflow:
+        the new execution's first step is owed from then)."""
+        if not self.owes or not self.history:
+            return None
+        if self.debt_began_at is not None:
+            return self.debt_began_at
+        # A case stored before debt_began_at was kept: as owes_since was computed then.
+        answered = self.pending.answered_at if self.pending is not None and not self.pending.open else None
+        return answered or self.history[-1].at
+
+    def settling(self, key: str) -> dict[str, Any]:
+        """The changes that settle the owed message ``key`` (none when it is not owed), made in the write that
+        records how it was sent."""
+        if key == self.confirmation_pending:
+            return {"confirmation_pending": None}
+        if key in self.notes_owed:
+            return {"notes_owed": [k for k in self.notes_owed if k != key]}
+        return {}
 
     @property
     def next_due_at(self) -> datetime | None:
@@ -216,4 +245,8 @@ def transition(case: Case, event: str, actor: str, at: datetime, **changes: Any)
             raise InvalidChange(f"transition {event!r} sets an invalid {name!r}: {problems}") from exc
     updated.version = case.version + 1
     updated.history = [*case.history, entry]
+    if "debt_began_at" not in changes:  # a debt added while the case owes leaves it as it was
+        updated.debt_began_at = case.owes_since or at
+    if not updated.owes:
+        updated.debt_began_at = None
     return updated, entry

@@ -1,13 +1,13 @@
 """The sweeper: heals a case whose state and execution disagree, within minutes.
 
 A case records what a person did before it tells Step Functions, and a withdrawal before it ends the wait:
-when that call fails (throttled, a 5xx, a crash in between), the case owes it (``owes_since``). So does an
-acceptance whose confirmation was not queued or not sent, and a new case until its workflow's first step
-records that it ran. A scheduled sweep finds what has been owed for longer than a step normally takes (one
-Query on ByOwed, the sparse index of the cases that owe something) and completes it: the callback again with
-the kept token, the withdrawal's failure of the wait, the confirmation queued again, the workflow started (again,
-under the next name when its execution ended before the first step). Each is idempotent: a token that answers
-once, a confirmation claimed once, an execution started once per name.
+when that call fails (throttled, a 5xx, a crash in between), the case owes it (``owes_since``). So does a message
+owed after the answer (an acceptance's confirmation, a note's message) that was not queued or not sent, and a new
+case until its workflow's first step records that it ran. A scheduled sweep finds what has been owed for longer
+than a step normally takes (one Query on ByOwed, the sparse index of the cases that owe something) and completes
+it: the callback again with the kept token, the withdrawal's failure of the wait, the message queued again, the
+workflow started (again, under the next name when its execution ended before the first step). Each is
+idempotent: a token that answers once, a message claimed once, an execution started once per name.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Healed:
     callbacks: int = 0  # callbacks delivered again
     withdrawals: int = 0  # waits of withdrawn cases ended
     confirmations: int = 0  # confirmations queued again
+    notes: int = 0  # notes' messages queued again
     starts: int = 0  # workflows started that never had been
     restarts: int = 0  # workflows started again under the next name: the last one ended before its first step
     running: int = 0  # the workflow runs but has not reached its first step (its retries at work): left to it
@@ -51,7 +52,7 @@ class Healed:
 
     @property
     def healed(self) -> int:
-        return self.callbacks + self.withdrawals + self.confirmations + self.starts + self.restarts
+        return self.callbacks + self.withdrawals + self.confirmations + self.notes + self.starts + self.restarts
 
 
 def heal(svc: Services, index: OwingIndex, delivery: Delivery) -> Healed:
@@ -84,10 +85,11 @@ def _heal_one(case: Case, svc: Services, delivery: Delivery, result: Healed) -> 
             result.gone += 1
         except TransientFault:
             result.failing += 1
-    if case.confirmation_pending:
+    for key in case.messages_owed:
         try:
-            owe(case.complaint_id, case.confirmation_pending, svc, delivery)
-            result.confirmations += 1
+            owe(case.complaint_id, key, svc, delivery)
+            result.confirmations += key == case.confirmation_pending
+            result.notes += key != case.confirmation_pending
         except (SendingElsewhere, TransientFault):
             result.failing += 1
 
@@ -115,6 +117,7 @@ def _start(case: Case, svc: Services, result: Healed) -> None:
             svc.clock.now(),
             execution_name=name,
             workflow_restarts=restart,
+            debt_began_at=svc.clock.now(),  # the restarted workflow's first step is owed from now: a new grace
             detail={"ended": case.execution_name, "execution": name},
         )
         svc.cases.save(updated, event)

@@ -3,17 +3,18 @@ question to the station.
 
 A note is plain text of at most :data:`MAX_NOTE_CHARS` characters, written by one side of an open case that was
 dispatched to an enterprise, to the other side. It is kept in the case history (event ``note_added``, the text in
-its detail) and reaches the other side by its channel, as every message does (:func:`send_message`, recorded in
-the history under the note's key). A note changes no field of the case but its history: never a deadline, never
-the workflow's state; its message carries a new link only when the recipient has something to do in the phase
-the case is in (the page shows the note beside the forms).
+its detail: :mod:`odr_adapter.models.notes`) and reaches the other side by its channel, as every message does. A
+note changes no field of the case but its history and the message it owes: never a deadline, never the
+workflow's state; its message carries a new link only when the recipient has something to do in the phase the
+case is in (the page shows the note beside the forms).
 
 Whoever calls :func:`add_note` has established who is acting (a link, an API key, a session) and says so with an
 :class:`Author`; the author is checked against the case here, whatever the entry point. A note carries an
 idempotency key: the same key on the same case is one note, however often and however concurrently it comes (the
-history is written with optimistic locking, and a writer that lost the race finds the winner's note). Its message
-is sent once: a claim with a lease, as confirmations are; a sender that crashed is taken over by a repeat once
-the lease ends.
+history is written with optimistic locking, and a writer that lost the race finds the winner's note). The write
+that keeps the note also records the message it owes (``notes_owed``), and only that request queues it: the
+message is sent after the answer, once, by the confirmation function, as an acceptance's confirmation is
+(:mod:`odr_adapter.people.confirmations`: a claim with a lease, retries, fallback, the sweeper for what stays owed).
 
 The text may name the consumer, so it is never logged; it travels only in the e-mail to the other side (as a
 station's send-back comment does), never in an SMS, which only says a note came and where to read it.
@@ -24,30 +25,25 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from odr_adapter.clock import local
 from odr_adapter.messages.links import recipient_of
-from odr_adapter.messages.sending import Delivery, already_recorded, send_message
-from odr_adapter.messages.texts import Template
+from odr_adapter.messages.sending import Delivery
 from odr_adapter.models.case import Case, InvalidAction, transition
-from odr_adapter.models.links import PHASE_ROLE, LinkPhase, Role
-from odr_adapter.ports import Services, TransientFault
+from odr_adapter.models.links import Role
+from odr_adapter.models.notes import EVENT, OTHER, Note, find_note, message_key
+from odr_adapter.people.confirmations import owe
+from odr_adapter.ports import Services
 from odr_adapter.workflow.retry import on_stale
 from odr_adapter.workflow.steps import load
 
 MAX_NOTE_CHARS = 500
 """A note is a few sentences of guidance or one question; longer exchanges belong on the phone."""
 
-EVENT = "note_added"
-LEASE = timedelta(minutes=3)  # longer than sending one message takes with its retries
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_TEMPLATE: dict[Role, Template] = {"enterprise": "note_to_enterprise", "station": "note_to_station"}
-_OTHER: dict[Role, Role] = {"station": "enterprise", "enterprise": "station"}
 Via = Literal["link", "api", "session"]
 
 
@@ -106,37 +102,10 @@ class Author:
 
 
 @dataclass(frozen=True)
-class Note:
-    key: str
-    author: Role
-    to: Role
-    actor: str
-    text: str
-    at: datetime
-    via: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "from": self.author,
-            "to": self.to,
-            "text": self.text,
-            "at": local(self.at).isoformat(),
-            "via": self.via,
-        }
-
-
-@dataclass(frozen=True)
 class NoteOutcome:
     status: Literal["added", "repeated"]
     note: Note
     case: Case
-    delivered: bool | None  # whether this call's message reached the other side; None: not sent by this call
-
-
-def notes_of(case: Case) -> list[Note]:
-    """The case's notes, oldest first."""
-    return [_note(h.detail, h.actor, h.at) for h in case.history if h.event == EVENT]
 
 
 def may_take_notes(case: Case) -> bool:
@@ -171,7 +140,7 @@ def key_of(given: str | None, author: Author, text: str) -> str:
 def add_note(
     complaint_id: str, author: Author, text: str, key: str | None, via: Via, svc: Services, delivery: Delivery
 ) -> NoteOutcome:
-    """Keep ``author``'s note on the case (once per key) and send it to the other side (once).
+    """Keep ``author``'s note on the case (once per key) and owe the other side its message (queued once).
 
     Raises :class:`NoteInvalid` for a text or key it cannot take, :class:`NoteRefused` when the case takes no note
     from this author now, ``StaleCase`` when other writers kept the case busy through every retry."""
@@ -180,21 +149,24 @@ def add_note(
 
     def record() -> tuple[Case, bool]:
         case = load(complaint_id, svc)
-        kept = _find(case, note_key)
+        kept = find_note(case, note_key)
         if kept is not None:
             if kept.actor != author.actor:
                 raise NoteRefused("key_taken", "this idempotency key was used for another author's note")
             return case, False
         _check(case, author)
-        detail = {"key": note_key, "from": author.role, "to": _OTHER[author.role], "text": clean, "via": via}
-        updated, entry = transition(case, EVENT, author.actor, svc.clock.now(), detail=detail)
+        detail = {"key": note_key, "from": author.role, "to": OTHER[author.role], "text": clean, "via": via}
+        owed = [*case.notes_owed, message_key(note_key)]  # owed in the write that keeps the note
+        updated, entry = transition(case, EVENT, author.actor, svc.clock.now(), notes_owed=owed, detail=detail)
         return svc.cases.save(updated, entry), True
 
     case, added = on_stale(record)
-    note = _find(case, note_key)
+    note = find_note(case, note_key)
     assert note is not None  # just kept, or found
-    delivered = _send_once(case, note, svc, delivery)
-    return NoteOutcome("added" if added else "repeated", note, load(complaint_id, svc), delivered)
+    if not added:  # a repeat: the request that kept the note queued its message
+        return NoteOutcome("repeated", note, case)
+    owe(complaint_id, note.message_key, svc, delivery)
+    return NoteOutcome("added", note, case)
 
 
 def _check(case: Case, author: Author) -> None:
@@ -205,49 +177,3 @@ def _check(case: Case, author: Author) -> None:
         raise NoteRefused("closed", f"case {case.complaint_id} is closed ({case.outcome})")
     if not may_take_notes(case):
         raise NoteRefused("not_dispatched", f"case {case.complaint_id} has not been dispatched to an enterprise")
-
-
-def _find(case: Case, key: str) -> Note | None:
-    return next((n for n in notes_of(case) if n.key == key), None)
-
-
-def _note(detail: dict[str, Any], actor: str, at: datetime) -> Note:
-    author: Role = "station" if detail.get("from") == "station" else "enterprise"
-    text, via = str(detail.get("text", "")), str(detail.get("via", ""))
-    return Note(str(detail.get("key")), author, _OTHER[author], actor, text, at, via)
-
-
-def _link_phase(case: Case, recipient: Role) -> LinkPhase | None:
-    """The phase the recipient acts in now, if any: its message then carries a link to the case's page."""
-    phase = case.wait_phase
-    if phase is None or phase == "rework" or phase not in case.deadlines:
-        return None
-    return phase if PHASE_ROLE[phase] == recipient else None
-
-
-def _send_once(case: Case, note: Note, svc: Services, delivery: Delivery) -> bool | None:
-    """Send the note to the other side unless it was sent, or another call is sending it."""
-    message_key = f"note:{note.key}"
-    if already_recorded(case, message_key) or not case.is_open:
-        return None
-    claim = f"note:{case.complaint_id}:{note.key}"
-    now = svc.clock.now()
-    if not delivery.links.reserve(claim, now, now + LEASE):
-        return None
-    phase = _link_phase(case, note.to)
-    extra = {"note_text": note.text}
-    try:
-        sent = send_message(
-            case.complaint_id,
-            _TEMPLATE[note.to],
-            svc,
-            delivery,
-            link_phase=phase,
-            key=message_key,
-            extra=extra,
-            email_first=phase is None,  # only the e-mail carries the text: the SMS has no page to point to
-        )
-    except TransientFault:
-        return None  # the note is kept; a repeat sends its message once the claim's lease ends
-    delivery.links.finish(claim)
-    return sent.delivered

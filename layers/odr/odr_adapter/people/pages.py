@@ -20,7 +20,8 @@ from odr_adapter.models.case import MAX_SEND_BACKS, Case
 from odr_adapter.models.deadlines import PHASE_NAMES
 from odr_adapter.models.directory import District
 from odr_adapter.models.links import ActionLink, ActionName
-from odr_adapter.people.notes import MAX_NOTE_CHARS, may_take_notes, notes_of
+from odr_adapter.models.notes import notes_of
+from odr_adapter.people.notes import MAX_NOTE_CHARS, may_take_notes
 from odr_adapter.rules.screening import REFUSAL_NAMES
 
 SECURITY_HEADERS = {

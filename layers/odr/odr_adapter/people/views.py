@@ -6,7 +6,7 @@ from typing import Any
 
 from odr_adapter.clock import local
 from odr_adapter.models.case import Case
-from odr_adapter.people.notes import notes_of
+from odr_adapter.models.notes import notes_of
 
 
 def case_view(case: Case) -> dict[str, Any]:
