@@ -65,7 +65,7 @@ class Messaging(FunctionSettings):
     public_base_url: str = Field("", alias="PUBLIC_BASE_URL")  # short public base for SMS links; else the above
     sms_gateway_url: str = Field("", alias="SMS_GATEWAY_URL")  # HTTPS SMS gateway (China regions); empty: SNS
     sms_gateway_token_secret: str = Field("", alias="SMS_GATEWAY_TOKEN_SECRET")
-    # Where an action queues the confirmation it owes (the actions function, the sweeper); empty: sent at once
+    # Where an action or a note queues the message it owes (actions, worklists, the sweeper); empty: sent at once
     confirmation_queue_url: str = Field("", alias="CONFIRMATION_QUEUE_URL")
     # E-mail through SES or an SMTP relay over TLS (the AWS China partition has no SES)
     email_channel: Literal["ses", "smtp"] = Field(alias="EMAIL_CHANNEL")
@@ -138,7 +138,10 @@ class MessagingSettings(CaseWork, Messaging):
 
 
 class ActionsSettings(MessagingSettings, CursorKey):
-    """The action pages and the enterprise API (its case list's cursors are signed)."""
+    """The action pages and the enterprise API (its case list's cursors are signed). The messages its actions and
+    notes owe are queued, never sent while a person waits: the queue is required."""
+
+    confirmation_queue_url: Required = Field(alias="CONFIRMATION_QUEUE_URL")
 
 
 class WorklistsSettings(MessagingSettings, SessionsTable, CursorKey):
@@ -155,7 +158,7 @@ class SweeperSettings(MessagingSettings, Workflow):
 
 
 class ConfirmationSettings(MessagingSettings):
-    """The confirmation function: sends each owed confirmation once (queued by the actions)."""
+    """The confirmation function: sends each owed message (a confirmation, a note's message) once, as queued."""
 
 
 class ScorecardSettings(MessagingSettings, StatsTable):
