@@ -19,6 +19,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from odr_adapter.data_access.api_keys import ApiKeyStore
+from odr_adapter.data_access.links import LinkStore
+from odr_adapter.people.confirmations import LEASE
 from odr_adapter.people.healing import GRACE
 from odr_local import invoker
 from odr_local.inbox import Inbox, open_link, submit
@@ -26,6 +28,7 @@ from odr_local.stack import REGION, SES_REGION, LocalStack
 
 from .confirmations import send_confirmations
 from .conftest import Invoker
+from .helpers import sqs_event
 from .test_links import JINFENG, JINFENG_MOBILE, SHANYANG, link_pages, start_case
 
 STATION_EMAIL = "zhujing.station@example.com"  # 朱泾所, the station of the cases start_case makes
@@ -204,3 +207,29 @@ def test_a_function_that_died_after_keeping_the_note_leaves_its_message_to_the_s
     assert "退款已到账,请确认。" in mail and len(recorded(stack, case.complaint_id)) == 1
     ok, after = invoke("SweeperFunction", {})
     assert ok and after["notes"] == 0
+
+
+def test_a_message_another_sender_holds_is_handed_back_to_the_queue_then_sent_once_after_its_lease(
+    stack: LocalStack, invoke: Invoker, api_key: str
+) -> None:
+    case = start_case(stack, "IT-NOTE-LEASE-0001")
+    send_confirmations(stack)  # what earlier tests left queued
+    now = stack.now()
+    claim = f"note:{case.complaint_id}:erp-lease-01"
+    assert LinkStore(stack.deployment.ref("CasesTable")).reserve(claim, now, now + LEASE)  # a sender that then died
+    post_note(stack, api_key, case.complaint_id, {"text": "请尽快回复。"}, "erp-lease-01")
+    owed = {"complaint_id": case.complaint_id, "key": "note:erp-lease-01"}
+
+    gone = {"complaint_id": case.complaint_id, "key": "note:not-owed-01"}  # a message no longer owed: dropped
+
+    ok, held = invoke("SendConfirmationFunction", sqs_event([owed, gone]))
+    assert ok and held == {"batchItemFailures": [{"itemIdentifier": "m0"}]}  # SQS gives it again, then the DLQ
+    assert station_mail(stack, case.complaint_id) == []
+    stack.kernel.advance(LEASE)
+    ok, taken = invoke("SendConfirmationFunction", sqs_event([owed, owed]))  # and delivered twice meanwhile
+
+    assert ok and taken == {"batchItemFailures": []}
+    [mail] = station_mail(stack, case.complaint_id)
+    assert "请尽快回复。" in mail and len(recorded(stack, case.complaint_id)) == 1
+    send_confirmations(stack)  # the API's own queued message: no longer owed, dropped
+    assert len(station_mail(stack, case.complaint_id)) == 1
