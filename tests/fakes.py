@@ -34,7 +34,7 @@ from odr_adapter.messages.channels import RetryPolicy
 from odr_adapter.messages.sending import Delivery
 from odr_adapter.models.api_keys import api_key_hash, new_api_key
 from odr_adapter.models.case import Case, HistoryEvent, StaleCase, transition
-from odr_adapter.models.counters import CounterItem, Deltas, Marker
+from odr_adapter.models.counters import Counted, CounterItem
 from odr_adapter.models.deadlines import DeadlinePolicies, Phase
 from odr_adapter.models.directory import District
 from odr_adapter.models.feed import Checkpoint
@@ -191,6 +191,10 @@ class FakeCases:
             if "due_at" in item and item["due_at"] < limit and item.get("remind_at", "\uffff") <= now_text
         ]
         return self._cases(cid for _, cid in sorted(due))
+
+    def held(self, complaint_ids: list[str]) -> dict[str, int]:
+        items = [self.items[cid] for cid in complaint_ids if cid in self.items]
+        return {item["complaint_id"]: item["revision"] for item in items if "owes_pk" not in item}
 
     def owing(self, before: datetime) -> list[str]:
         limit = iso_z(before)
@@ -685,22 +689,27 @@ class FakeSms(_Provider):
 
 
 class FakeCounters:
-    """CounterSink and CounterReader: deltas added with their marker, once per marker."""
+    """CounterSink and CounterReader: a change's deltas added unless its case's marker (the last version counted)
+    is already at it."""
 
     def __init__(self) -> None:
-        self.markers: set[tuple[str, int]] = set()
+        self.markers: dict[str, int] = {}
         self.values: dict[tuple[str, str], dict[str, Decimal]] = {}
+        self.folds = 0
 
-    def apply(self, marker: Marker, deltas: Deltas) -> bool:
-        key = (marker.complaint_id, marker.version)
-        if key in self.markers:
-            return False
-        self.markers.add(key)
-        for counter, values in deltas.items():
-            stored = self.values.setdefault(counter, {})
-            for metric, value in values.items():
-                stored[metric] = stored.get(metric, Decimal(0)) + value
-        return True
+    def fold(self, changes: list[Counted], now: datetime) -> int:
+        fresh = []
+        for change in changes:  # a case's changes come in version order, as its stream records do
+            if change.version > self.markers.get(change.complaint_id, 0):
+                fresh.append(change)
+                self.markers[change.complaint_id] = change.version
+        self.folds += bool(fresh)
+        for change in fresh:
+            for counter, values in change.deltas.items():
+                stored = self.values.setdefault(counter, {})
+                for metric, value in values.items():
+                    stored[metric] = stored.get(metric, Decimal(0)) + value
+        return len(fresh)
 
     def read(self, scope: str, first: str, last: str) -> list[CounterItem]:
         found = sorted((b, v) for (s, b), v in self.values.items() if s == scope and first <= b <= last)

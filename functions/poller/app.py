@@ -1,4 +1,4 @@
-"""Poll the 12315 feed on a schedule and queue every record for intake (see odr_adapter.feed.polling)."""
+"""Poll the 12315 feed on a schedule and queue every record intake does not hold yet (see odr_adapter.feed.polling)."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from odr_adapter.clock import Clock
+from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.data_access.secrets import secret
@@ -31,6 +32,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         Clock(),
         owner=context.aws_request_id,
         budget_seconds=max(1.0, budget),
+        held=CaseStore(settings.cases_table),
     )
     if report.held_elsewhere:
         obs.logger.info("another poller run holds the lease; skipped")
@@ -38,6 +40,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     obs.metrics.add_metric(name="RecordsSeen", unit=MetricUnit.Count, value=report.seen)
     obs.metrics.add_metric(name="RecordsNew", unit=MetricUnit.Count, value=report.new)
     obs.metrics.add_metric(name="RecordsDuplicate", unit=MetricUnit.Count, value=report.duplicate)
+    obs.metrics.add_metric(name="RecordsHeld", unit=MetricUnit.Count, value=report.held)
     obs.metrics.add_metric(name="FeedLagSeconds", unit=MetricUnit.Seconds, value=report.lag_seconds)
     obs.logger.info("polled", extra={**report.as_log(), "retries": feed.retries})
     return report.as_log()

@@ -15,10 +15,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from odr_adapter.clock import Clock
+from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.feed_state import FeedState
 from odr_adapter.data_access.queues import Queue
 from odr_adapter.feed.client import FeedClient, PlatformError, PlatformUnavailable
 from odr_adapter.feed.polling import PollReport, poll
+from odr_adapter.models.case import Case, transition
 from odr_adapter.models.feed import Checkpoint
 from odr_local.kernel import Kernel
 from odr_local.simulator import Simulator
@@ -219,6 +221,27 @@ def test_a_run_that_dies_after_queueing_a_page_loses_nothing(sim: Simulator, par
     assert parts.state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
 
 
+def test_records_the_push_brought_are_not_queued_again(sim: Simulator, parts: Parts, kernel: Kernel) -> None:
+    now = kernel.now()
+    pushed, owing = rec("H-0000000001", now - timedelta(minutes=3)), rec("H-0000000002", now - timedelta(minutes=2))
+    cases = CaseStore(parts.table)
+    for record, started in ((pushed, True), (owing, False)):  # intake has both; one's workflow start is owed
+        sim.publish(record)
+        case = Case(
+            complaint_id=record["complaint_id"],
+            revision=1,
+            registered_at=now,
+            received_at=now,
+            record=record,
+            execution_name=f"case-{record['complaint_id']}",
+            execution_started=started,
+        )
+        cases.save(*transition(case, "received", "12315", now))
+    report = poll(client(sim), parts.queue, parts.state, Clock(), "held", 30, held=cases)
+    assert (report.new, report.held, report.queued) == (2, 1, 1)
+    assert keys(parts.take()) == {("H-0000000002", 1)}  # delivered again: intake heals the start it owes
+
+
 class LongRun:
     """A feed whose pages come ``between`` apart, as in a run that takes that long (time moves meanwhile)."""
 
@@ -329,7 +352,7 @@ def test_the_poller_function_queues_the_feed_and_emits_metrics(
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     emf = metrics[-1]
     values = {m["Name"]: emf[m["Name"]] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
-    assert set(values) == {"RecordsSeen", "RecordsNew", "RecordsDuplicate", "FeedLagSeconds"}
+    assert set(values) == {"RecordsSeen", "RecordsNew", "RecordsDuplicate", "RecordsHeld", "FeedLagSeconds"}
     assert values["RecordsNew"] == [first["new"]] and values["RecordsSeen"] == [first["seen"]]
     assert values["RecordsDuplicate"] == [first["duplicate"]] and values["FeedLagSeconds"] == [first["lag_seconds"]]
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "OdrAdapter"

@@ -5,25 +5,31 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeDeserializer
 from moto import mock_aws
 
 from odr_adapter import wiring
+from odr_adapter.clock import set_pause
+from odr_adapter.data_access.case_items import case_change
 from odr_adapter.data_access.cases import CaseStore
 from odr_adapter.data_access.clients import client
 from odr_adapter.data_access.directory import DirectoryStore
-from odr_adapter.data_access.stats import StatsStore
+from odr_adapter.data_access.stats import WAITS, FoldBusy, Journal, StatsStore, _summed
+from odr_adapter.models.counters import CaseChange, Counted
 from odr_adapter.models.directory import District
-from odr_adapter.stats.counters import differences, recount
+from odr_adapter.stats.counters import change_deltas, differences, recount
+from odr_adapter.stats.counting import count_batch
 from odr_cli.district_files import read_district
 from odr_local.template import ROOT, load_template
 from tests.unit.test_counters import Life, known_week
@@ -198,13 +204,15 @@ def test_every_change_is_counted_once_and_the_counters_equal_a_recount(aws: Stat
     assert applied + sum(r["no_change"] for r in results) == len(records)
     assert sum(r["duplicates"] for r in results) == 0
     assert_counters_equal_a_recount(aws, lives)
-    # One marker per counted change, each with its expiry.
+    # One marker per case: the last version counted, with its expiry.
     markers = boto3.client("dynamodb", region_name=REGION).scan(
         TableName=aws.stats_table,
         FilterExpression="begins_with(pk, :m)",
         ExpressionAttributeValues={":m": {"S": "APPLIED#"}},
     )["Items"]
-    assert len(markers) == applied and all(int(m["expires_at"]["N"]) > 0 for m in markers)
+    last = {life.case.complaint_id: life.case.version for life in lives}  # every case's last change counts
+    assert {m["pk"]["S"].removeprefix("APPLIED#"): int(m["version"]["N"]) for m in markers} == last
+    assert all(int(m["expires_at"]["N"]) > 0 for m in markers)
 
 
 def test_a_redelivered_batch_counts_nothing_twice(aws: StatsAws, deliver: Deliver) -> None:
@@ -237,6 +245,93 @@ def test_a_batch_that_failed_halfway_is_delivered_again_without_double_counting(
     with pytest.raises(ValueError):
         deliver([poison])
     assert_counters_equal_a_recount(aws, lives)
+
+
+class Killed(BaseException):
+    """The counters function's process dies (a timeout): nothing after it runs."""
+
+
+class DiesAt(StatsStore):
+    """The statistics table, with a writer that dies at its ``n``-th counter or marker write."""
+
+    def __init__(self, table: str, n: int) -> None:
+        super().__init__(table)
+        self.writes_left = n
+
+    def _conditional(self, update: dict[str, Any]) -> None:
+        self.writes_left -= 1
+        if self.writes_left == 0:
+            raise Killed
+        super()._conditional(update)
+
+
+def case_changes(records: list[dict[str, Any]]) -> list[CaseChange]:
+    found = [case_change(r["dynamodb"].get("OldImage"), r["dynamodb"]["NewImage"]) for r in plain(records)]
+    return [c for c in found if c is not None]
+
+
+def plain(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stream records with their images in plain values (as the handler's data classes give them)."""
+    des = TypeDeserializer()
+    out = []
+    for record in records:
+        stream = record["dynamodb"]
+        images = {
+            k: {n: des.deserialize(v) for n, v in stream[k].items()} for k in ("OldImage", "NewImage") if k in stream
+        }
+        out.append({**record, "dynamodb": images})
+    return out
+
+
+@pytest.mark.parametrize("dies_at", [1, 7, 30])
+def test_a_fold_that_died_midway_is_finished_by_the_next_and_nothing_counts_twice(
+    aws: StatsAws, deliver: Deliver, dies_at: int
+) -> None:
+    lives = known_week()
+    save(aws, lives)
+    records = stream_records(aws)
+    long_ago = datetime.now(UTC) - timedelta(hours=1)  # its lease has run out by the time the batch comes again
+    with pytest.raises(Killed):
+        count_batch(case_changes(records), DiesAt(aws.stats_table, dies_at), long_ago)
+    assert differences(recount(life.case for life in lives).items, aws.stats.everything())  # counted in part
+    again = deliver(records)  # Lambda delivers the batch again: the dead fold is finished first
+    assert again["applied"] == 0 and again["duplicates"] > 0  # that fold had counted them
+    assert_counters_equal_a_recount(aws, lives)
+    assert deliver(records)["applied"] == 0
+    assert_counters_equal_a_recount(aws, lives)
+
+
+def test_a_fold_finished_twice_adds_nothing_twice(aws: StatsAws, deliver: Deliver) -> None:
+    """A slow writer whose lease ran out and the writer that took its fold over both finish it."""
+    lives = known_week()
+    save(aws, lives)
+    records = stream_records(aws)
+    store = DiesAt(aws.stats_table, 0)  # never dies
+    changes = case_changes(records)
+    counted = [Counted(c.complaint_id, c.version, d) for c in changes if (d := change_deltas(c.old, c.new))]
+    journal = Journal(1, _summed(counted), {c.complaint_id: c.version for c in counted})
+    now = datetime.now(UTC)
+    assert store._begin(journal, 0, now)
+    store._finish(journal, now)
+    store._finish(journal, now)  # the other writer
+    assert_counters_equal_a_recount(aws, lives)
+    assert deliver(records) == {"applied": 0, "duplicates": len(counted), "no_change": len(changes) - len(counted)}
+
+
+def test_a_running_fold_makes_the_next_batch_wait_then_fail(aws: StatsAws, deliver: Deliver) -> None:
+    lives = known_week()
+    save(aws, lives)
+    records = stream_records(aws)
+    pauses: list[float] = []
+    set_pause(pauses.append)
+    try:
+        with pytest.raises(Killed):  # a fold that is still running: its lease is good for two minutes
+            count_batch(case_changes(records[:10]), DiesAt(aws.stats_table, 2), datetime.now(UTC))
+        with pytest.raises(FoldBusy):
+            deliver(records)
+        assert len(pauses) == WAITS  # it waited for the running fold to end, then left the batch to Lambda
+    finally:
+        set_pause(time.sleep)
 
 
 def test_other_items_of_the_case_table_are_not_counted(aws: StatsAws, deliver: Deliver) -> None:

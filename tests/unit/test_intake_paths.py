@@ -289,3 +289,21 @@ def test_a_run_that_dies_between_queueing_and_saving_loses_nothing(world: World,
     twice = sorted(cid for cid in set(queued) if queued.count(cid) > 1)
     assert twice == died_after[2 * (dies_at - 1) :]
     assert state.read().updated_after == datetime.fromisoformat(records[-1]["updated_at"])
+
+
+def test_records_intake_already_holds_are_not_queued_again(world: World) -> None:
+    pushed = _feed_record("U-POLL-PUSHED001", START - timedelta(minutes=5))
+    owing = _feed_record("U-POLL-OWING0001", START - timedelta(minutes=4))
+    newer = _feed_record("U-POLL-PUSHED001", START - timedelta(minutes=3), revision=2)
+    assert ingest(pushed, world.svc) == "created"  # the push brought it first, and its workflow started
+    screen_and_route("U-POLL-PUSHED001", world.svc)
+    assert ingest(owing, world.svc) == "created"  # pushed too, but its case still owes the workflow's start
+    feed, queue, state = FakeFeed([pushed, owing, newer]), FakeQueue(), FakeFeedState()
+
+    report = poll(feed, queue, state, world.clock, "run-1", budget_seconds=60, held=world.cases)
+
+    assert (report.new, report.held, report.queued) == (3, 1, 2)
+    queued = [(b["record"]["complaint_id"], b["record"]["revision"]) for b in queue.bodies]
+    assert queued == [("U-POLL-OWING0001", 1), ("U-POLL-PUSHED001", 2)]  # intake heals the one, revises the other
+    again = poll(feed, queue, state, world.clock, "run-2", budget_seconds=60, held=world.cases)
+    assert (again.held, again.queued) == (0, 0)  # the window's keys: not even looked up again

@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 from odr_adapter.clock import Clock
 from odr_adapter.models.case import Case, HistoryEvent
-from odr_adapter.models.counters import CounterItem, Deltas, Marker
+from odr_adapter.models.counters import Counted, CounterItem
 from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
 from odr_adapter.models.feed import Checkpoint
@@ -84,6 +84,13 @@ class StateStore(Protocol):
     def save(self, checkpoint: Checkpoint) -> None: ...
     def acquire(self, owner: str, now: datetime, until: datetime) -> bool: ...
     def release(self, owner: str) -> None: ...
+
+
+class HeldRecords(Protocol):
+    def held(self, complaint_ids: list[str]) -> dict[str, int]:
+        """The revision each of these complaints' stored cases holds, for the cases that owe nothing (a case that
+        owes its workflow's start or a wait's end is left out: its record delivered again lets intake heal it)."""
+        ...
 
 
 class Outbound(Protocol):
@@ -166,8 +173,9 @@ class SmsSender(Protocol):
 
 
 class CounterSink(Protocol):
-    def apply(self, marker: Marker, deltas: Deltas) -> bool:
-        """Add ``deltas`` unless ``marker`` exists, atomically with writing it; False when it existed."""
+    def fold(self, changes: list[Counted], now: datetime) -> int:
+        """Add the deltas of every change not counted yet, each exactly once (a case's changes come in version
+        order, as its stream records do); how many were added (the rest had been counted)."""
         ...
 
 

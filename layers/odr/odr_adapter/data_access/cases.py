@@ -53,16 +53,19 @@ def _integers(value: Any) -> Any:
     return value
 
 
-def fetch_items(db: Any, table: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The whole table items of items an index Query found (plain values), in the order found; an item gone
-    since is left out. BatchGetItem, 100 keys a call, eventually consistent as the index itself; what it leaves
-    unprocessed (throttled) is asked again after a pause."""
+def fetch_items(
+    db: Any, table: str, found: list[dict[str, Any]], projection: str | None = None
+) -> list[dict[str, Any]]:
+    """The table items of items an index Query found (plain values; whole, or the attributes ``projection``
+    names), in the order found; an item gone since is left out. BatchGetItem, 100 keys a call, eventually
+    consistent as the index itself; what it leaves unprocessed (throttled) is asked again after a pause."""
     keys = [{"pk": item["pk"], "sk": item["sk"]} for item in found]
     got: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(keys), _BATCH_GET):
         wanted: list[dict[str, Any]] = [_item(key) for key in keys[start : start + _BATCH_GET]]
         for attempt in range(_BATCH_ATTEMPTS):
-            answer = db.batch_get_item(RequestItems={table: {"Keys": wanted}})
+            request: dict[str, Any] = {"Keys": wanted, **({"ProjectionExpression": projection} if projection else {})}
+            answer = db.batch_get_item(RequestItems={table: request})
             for item in answer["Responses"].get(table, []):
                 plain = _plain(item)
                 got[(plain["pk"], plain["sk"])] = plain
@@ -151,6 +154,18 @@ class CaseStore:
             FilterExpression="remind_at <= :now",
             ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(now + lookahead), ":now": iso_z(now)}),
         )
+
+    def held(self, complaint_ids: list[str]) -> dict[str, int]:
+        """The revision each stored case holds, for those owing nothing (ByOwed's ``owes_pk`` absent): what the
+        poller need not queue again. Eventually consistent: a case just written may be missing (its record is
+        then queued once more, which intake drops)."""
+        found = fetch_items(
+            self.db,
+            self.table,
+            [{"pk": f"CASE#{cid}", "sk": "CASE"} for cid in complaint_ids],
+            projection="pk, sk, revision, owes_pk",
+        )
+        return {str(i["pk"]).removeprefix("CASE#"): int(i["revision"]) for i in found if "owes_pk" not in i}
 
     def owing(self, before: datetime) -> list[str]:
         """The ids of the cases that have owed something since before ``before``, longest owed first: one Query

@@ -11,6 +11,10 @@ cheap (no read per record) and exact for everything the window can serve again. 
 and sending them again would only make intake drop them again. The keys are saved with the cursor after the
 page is queued, so a crash in between queues them once more (at least once, never lost).
 
+With the platform's push on, most records reach intake by push before a poll serves them. So a new key is first
+looked up among the stored cases (one BatchGetItem per page): a record whose case already holds its revision, or
+a later one, and owes nothing (intake would only drop it, or heal what is owed) is not queued again.
+
 A bad record never stalls the feed: records are queued as they came (intake judges and quarantines them), one
 holding a lone surrogate is carried with ``\\u`` escapes, and one too large for a queue message is queued as its
 digest with the reason (:func:`~odr_adapter.feed.intake.intake_message`), so the page is queued and the cursor
@@ -29,7 +33,7 @@ from odr_adapter.clock import Clock
 from odr_adapter.feed.intake import intake_message
 from odr_adapter.models.feed import Checkpoint
 from odr_adapter.models.limits import json_text
-from odr_adapter.ports import BulkQueue, Feed, StateStore
+from odr_adapter.ports import BulkQueue, Feed, HeldRecords, StateStore
 
 OVERLAP = timedelta(minutes=10)
 FIRST_LOOKBACK = timedelta(days=1)  # where the very first run starts
@@ -45,7 +49,8 @@ class PollReport:
     seen: int = 0
     new: int = 0
     duplicate: int = 0
-    queued: int = 0  # records sent to intake: those not already queued inside the window
+    queued: int = 0  # records sent to intake: those not already queued inside the window nor held by intake
+    held: int = 0  # new keys not queued: their case already holds that revision (the push brought it)
     lag_seconds: float = 0.0  # now - newest updated_at seen in this run (0 when the feed had nothing)
     cursor: str | None = None
 
@@ -55,8 +60,9 @@ class PollReport:
 
 def record_key(item: Any) -> str:
     """``complaint_id#revision``; a record lacking them is keyed by its content (intake quarantines it)."""
-    if isinstance(item, dict) and isinstance(item.get("complaint_id"), str) and isinstance(item.get("revision"), int):
-        return f"{item['complaint_id']}#{item['revision']}"
+    found = _identified(item)
+    if found is not None:
+        return f"{found[0]}#{found[1]}"
     digest = hashlib.sha256(json_text(item, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:32]}"
 
@@ -79,16 +85,17 @@ def poll(
     budget_seconds: float,
     overlap: timedelta = OVERLAP,
     page_size: int = PAGE_SIZE,
+    held: HeldRecords | None = None,
 ) -> PollReport:
     """One poller run under the lease; ``budget_seconds`` is the (real, monotonic) time the invocation may take,
-    and the lease outlives it."""
+    and the lease outlives it. ``held`` tells which records intake already holds (not queued again)."""
     started = clock.now()
     stop_at = time.monotonic() + budget_seconds
     lease_until = started + timedelta(seconds=budget_seconds + 60)
     if not state.acquire(owner, started, lease_until):
         return PollReport(held_elsewhere=True)
     try:
-        return _run(feed, queue, state, clock, started, stop_at, overlap, page_size)
+        return _run(feed, queue, state, clock, started, stop_at, overlap, page_size, held)
     finally:
         state.release(owner)
 
@@ -102,6 +109,7 @@ def _run(
     stop_at: float,
     overlap: timedelta,
     page_size: int,
+    held: HeldRecords | None,
 ) -> PollReport:
     checkpoint = state.read()
     since = checkpoint.updated_after - overlap if checkpoint.updated_after else started - FIRST_LOOKBACK
@@ -116,13 +124,16 @@ def _run(
             ceiling = _server_time(page) or started
         items: list[Any] = page["items"]
         keyed = [(record_key(item), updated_at(item)) for item in items]
+        holding = _holding([item for item, (key, _) in zip(items, keyed, strict=True) if key not in recent], held)
         fresh = []
         for item, (key, at) in zip(items, keyed, strict=True):
             if key in recent or at is None or at <= since:
                 report.duplicate += 1  # already seen in the window, or a stale copy from before it
             else:
                 report.new += 1
-            if key not in recent:
+            if key not in recent and _is_held(item, holding):
+                report.held += 1
+            elif key not in recent:
                 fresh.append(intake_message(item, "poll"))
             recent[key] = at or started
         queue.send_all(fresh)
@@ -148,6 +159,23 @@ def _run(
     report.cursor = cursor.isoformat() if cursor else None
     report.lag_seconds = (clock.now() - newest).total_seconds() if newest else 0.0
     return report
+
+
+def _identified(item: Any) -> tuple[str, int] | None:
+    if isinstance(item, dict) and isinstance(item.get("complaint_id"), str) and isinstance(item.get("revision"), int):
+        return item["complaint_id"], item["revision"]
+    return None
+
+
+def _holding(items: list[Any], held: HeldRecords | None) -> dict[str, int]:
+    """The revision intake holds for each of these records' cases (those owing nothing), when asked."""
+    ids = sorted({found[0] for found in map(_identified, items) if found is not None})
+    return held.held(ids) if held is not None and ids else {}
+
+
+def _is_held(item: Any, holding: dict[str, int]) -> bool:
+    found = _identified(item)
+    return found is not None and holding.get(found[0], -1) >= found[1]
 
 
 def _server_time(page: dict[str, Any]) -> datetime | None:

@@ -1,10 +1,9 @@
-"""Counter items as stored: (scope, bucket) keys and metric values; the markers that make counting
-exactly-once; the case changes they are counted from."""
+"""Counter items as stored: (scope, bucket) keys and metric values; the case changes they are counted from
+and what each adds."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -18,12 +17,12 @@ Deltas = dict[CounterKey, Values]
 
 
 @dataclass(frozen=True)
-class Marker:
-    """Says that one version of one case was counted; it may exist only once."""
+class Counted:
+    """What one change of a case adds to the counters (non-zero deltas), to be counted once."""
 
     complaint_id: str
     version: int
-    expires_at: datetime
+    deltas: Deltas
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,16 @@
 
 A case *contributes* facts (received on its registration day, dispatched on the day it went to the
 enterprise, settled on its closing day, ...) to counters per scope (all cases, enterprise class, enterprise,
-station) and per bucket (day and month in Asia/Shanghai, plus a lifetime total). A change of the case item
-adds ``contribution(new) - contribution(old)``: facts are dated by the history, which is append-only, so a
-fact counted once never moves, and the deltas of a case's successive versions telescope to its current
-contribution. That makes the counters equal to a recount from the case records, whatever the order in which
-the changes are counted. Each change is counted once: its deltas are written together with a marker for
-(case, version) that may exist only once (see :mod:`odr_adapter.data_access.stats`).
+station) and per bucket (day and month in Asia/Shanghai; all cases also a lifetime total). A change of the
+case item adds ``contribution(new) - contribution(old)``: facts are dated by the history, which is
+append-only, so a fact counted once never moves, and the deltas of a case's successive versions telescope to
+its current contribution. That makes the counters equal to a recount from the case records, whatever the
+order in which the changes are counted. A stream batch's changes are counted together, each exactly once
+(see :mod:`odr_adapter.data_access.stats`).
 
-Gauges (``status_*``: how many cases are in each status now) live in the lifetime bucket only. What each
-counter means: docs/statistics.md.
+Gauges (``status_*``: how many cases are in each status now) live in the lifetime bucket of all cases only;
+nothing reads a lifetime or a gauge per class, enterprise or station, and each would be one more counter
+item written by most changes. What each counter means: docs/statistics.md.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from odr_adapter.clock import local
 from odr_adapter.models.case import OPEN_STATUSES, Case, HistoryEvent
-from odr_adapter.models.counters import ALL, LIFETIME, CaseChange, CounterItem, CounterKey, Deltas, Marker, Values
+from odr_adapter.models.counters import ALL, LIFETIME, CaseChange, Counted, CounterItem, CounterKey, Deltas, Values
 from odr_adapter.ports import CounterSink
 
-MARKER_DAYS = 7  # markers outlive any redelivery: stream records are kept 24 hours
 ODR_OUTCOMES = ("settled", "not_settled")
 OUTCOMES = ("settled", "not_settled", "returned", "withdrawn", "rejected")
 STATUSES = (*OPEN_STATUSES, "closed")
@@ -59,10 +59,13 @@ def day_of(at: datetime) -> date:
     return local(at).date()
 
 
-def buckets(day: date | None) -> tuple[str, ...]:
+def buckets(day: date | None, scope: str = ALL) -> tuple[str, ...]:
+    """A fact's buckets in ``scope``: its day and month, and for all cases the lifetime total; a gauge (no day)
+    only the lifetime total of all cases."""
+    lifetime = (LIFETIME,) if scope == ALL else ()
     if day is None:
-        return (LIFETIME,)
-    return (f"D#{day.isoformat()}", f"M#{day:%Y-%m}", LIFETIME)
+        return lifetime
+    return (f"D#{day.isoformat()}", f"M#{day:%Y-%m}", *lifetime)
 
 
 def scopes(case: Case) -> list[str]:
@@ -140,7 +143,7 @@ def contribution(case: Case | None) -> Deltas:
     where = scopes(case)
     for fact, value in facts(case).items():
         for scope in where:
-            for bucket in buckets(fact.day):
+            for bucket in buckets(fact.day, scope):
                 values = out.setdefault((scope, bucket), {})
                 values[fact.metric] = values.get(fact.metric, Decimal(0)) + value
     return out
@@ -167,17 +170,18 @@ class CountResult:
 
 
 def count_changes(changes: Iterable[CaseChange], sink: CounterSink, now: datetime) -> CountResult:
-    """Count changes in order; a change already counted (a redelivered record) is skipped."""
+    """Count a batch of changes (in stream order) together; a change already counted (a redelivered record) is
+    skipped, a change that adds nothing writes nothing."""
     result = CountResult()
-    expires = now + timedelta(days=MARKER_DAYS)
+    counted: list[Counted] = []
     for change in changes:
         deltas = change_deltas(change.old, change.new)
-        if not deltas:
-            result.no_change += 1
-        elif sink.apply(Marker(change.complaint_id, change.version, expires), deltas):
-            result.applied += 1
+        if deltas:
+            counted.append(Counted(change.complaint_id, change.version, deltas))
         else:
-            result.duplicates += 1
+            result.no_change += 1
+    result.applied = sink.fold(counted, now) if counted else 0
+    result.duplicates = len(counted) - result.applied
     return result
 
 

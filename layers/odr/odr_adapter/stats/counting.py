@@ -1,5 +1,5 @@
-"""What the counters function does with a batch of the case table's stream: count each change once, then read
-how many cases are in each status now (the gauges), only when the batch changed anything."""
+"""What the counters function does with a batch of the case table's stream: count its changes together, each
+once, then read how many cases are in each status now (the gauges), only when the batch changed anything."""
 
 from __future__ import annotations
 
@@ -20,8 +20,18 @@ class CounterStore(CounterSink, CounterReader, Protocol):
 def count_batch(
     changes: Iterable[CaseChange], store: CounterStore, now: datetime
 ) -> tuple[CountResult, dict[str, int]]:
-    """The batch's count, and the cases in each status now (empty when nothing was applied)."""
-    result = count_changes(changes, store, now)
+    """The batch's count, and the cases in each status now (empty when nothing was applied).
+
+    The changes are counted together; when one cannot be read, those before it are counted and the error goes
+    on (Lambda delivers the batch again, or its halves: what was counted is recognised then)."""
+    read: list[CaseChange] = []
+    try:
+        for change in changes:
+            read.append(change)
+    except Exception:
+        count_changes(read, store, now)
+        raise
+    result = count_changes(read, store, now)
     if not result.applied:
         return result, {}
     figures = lifetime(store)

@@ -235,15 +235,24 @@ def totals(reader: CounterReader, scope: str, period: Period) -> Figures:
 def counts_cover(reader: CounterReader, cases: Iterable[Case]) -> bool:
     """Whether the counters have counted every change of ``cases`` so far (and nothing else): their all-time
     totals equal a recount. Each change adds to that item in the same write as to the others, so when it
-    agrees, so does every counter. For the end of a scenario run, where the counting trails the cases."""
+    agrees, so does every counter (a fold writes it last). For the end of a scenario run, where the counting
+    trails the cases."""
     expected = recount(cases).items.get((ALL, LIFETIME), {})
     return not differences({(ALL, LIFETIME): expected}, {(ALL, LIFETIME): lifetime(reader).values})
 
 
-def lifetime(reader: CounterReader, scope: str = ALL) -> Figures:
-    """All-time totals and the current status gauges of a scope (one item)."""
+def lifetime(reader: CounterReader) -> Figures:
+    """All-time totals and the current status gauges of all cases (one item: only all cases keep one)."""
     figures = Figures()
-    for item in reader.read(scope, LIFETIME, LIFETIME):
+    for item in reader.read(ALL, LIFETIME, LIFETIME):
+        figures.add(item.values)
+    return figures
+
+
+def all_time(reader: CounterReader, scope: str) -> Figures:
+    """All-time totals of a scope: its months added up."""
+    figures = Figures()
+    for item in reader.read(scope, "M#", "M#~"):
         figures.add(item.values)
     return figures
 
@@ -328,4 +337,4 @@ def summarise(cases: Iterable[Case]) -> Summary:
     """The all-time figures of ``cases``, whatever days they fall on."""
     book = recount(cases)
     everything = lifetime(book)
-    return Summary(by_class={k: lifetime(book, f"CLASS#{k}") for k in CLASS_NAMES}, total=everything, now=everything)
+    return Summary(by_class={k: all_time(book, f"CLASS#{k}") for k in CLASS_NAMES}, total=everything, now=everything)
