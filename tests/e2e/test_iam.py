@@ -59,6 +59,15 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
     ("RecordFailureFunction", "CaseItems", "dynamodb:PutItem"): NOT_INVOKED["RecordFailureFunction"],
     ("ActionsFunction", "EnterpriseCases", "dynamodb:Query"): "the enterprise API's case list (GET /api/v1/cases); "
     "the scenarios' enterprises act through links (tests/integration call the API)",
+    ("ActionsFunction", "EnterpriseCasesRead", "dynamodb:BatchGetItem"): "the cases of a page of the enterprise "
+    "API's case list (the index projects keys, status and enterprise); the scenarios' enterprises use links and lists",
+    ("ActionsFunction", "AWSSecretsManagerGetSecretValuePolicy", "secretsmanager:GetSecretValue"): "the cursor key "
+    "of the enterprise API's case list (GET /api/v1/cases); the scenarios' enterprises act through links and lists",
+    ("WorklistsFunction", "CaseItems", "dynamodb:UpdateItem"): "a note's sending claim: no scenario writes notes "
+    "(tests/integration/test_notes.py and tests/unit/test_worklist_pages.py do)",
+    ("WorklistsFunction", "EndWaits", "states:SendTaskFailure"): "a decline from a worklist: paths.yaml's specialist "
+    "declines through the message's link",
+    ("WorklistsFunction", "SmsToPhoneNumbers", "sns:Publish"): SMS_BY_SNS,
     ("CountersFunction", "SQSSendMessagePolicy", "sqs:SendMessage*"): "Lambda sends a batch that keeps failing to "
     "the stream mapping's OnFailure queue with the function's role; the scenarios' batches all succeed",
     ("ProgressFunction", "StreamFailures", "sqs:SendMessage"): "Lambda sends a batch that keeps failing to the "

@@ -157,7 +157,7 @@ def test_late_acceptance_is_refused(paths: PathsRun) -> None:
     case = paths.case(LATE)
     assert (case.outcome, case.overdue_phase) == ("returned", "acceptance")
     late = [a for a in paths.result["actions"] if a["complaint_id"] == LATE]
-    assert late == [{"complaint_id": LATE, "action": "accept", "status": 409}]
+    assert late == [{"complaint_id": LATE, "action": "accept", "status": 409, "via": "link"}]
     [refused] = [h for h in paths.case(LATE).history if h.event == "action_refused"]
     assert refused.detail == {"action": "accept", "via": "link", "reason": "deadline_passed"}
     assert refused.at > case.deadlines["acceptance"].due_at

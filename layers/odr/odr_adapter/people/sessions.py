@@ -244,11 +244,11 @@ def csrf_ok(session: Session, sent: str | None) -> bool:
 
 
 def same_origin(headers: Mapping[str, str], base_url: str) -> bool:
-    """A POST comes from our own pages. ``Sec-Fetch-Site``, which browsers set themselves, must say same-origin
-    when sent; else ``Origin``, when sent, must be ours or ``null`` (our pages' no-referrer policy makes a browser
-    send ``null`` on their own forms). Clients that send neither are no browser: they hold no one's cookie."""
-    site = headers.get("Sec-Fetch-Site")
-    if site is not None:
-        return site == "same-origin"
+    """A POST comes from our own pages: ``Origin``, when sent, is ours or ``null`` (our pages' no-referrer policy
+    makes a browser send ``null`` on their own forms), and ``Sec-Fetch-Site``, which browsers set themselves, says
+    same-origin when sent. Clients that send neither are no browser: they hold no one's cookie."""
     parts = urlsplit(base_url)
-    return headers.get("Origin") in (None, "null", f"{parts.scheme}://{parts.netloc}")
+    if headers.get("Origin") not in (None, "null", f"{parts.scheme}://{parts.netloc}"):
+        return False
+    site = headers.get("Sec-Fetch-Site")
+    return site is None or site == "same-origin"
