@@ -63,8 +63,6 @@ NOT_REACHED: dict[tuple[str, str, str], str] = {
     "API's case list (the index projects keys, status and enterprise); the scenarios' enterprises use links and lists",
     ("ActionsFunction", "AWSSecretsManagerGetSecretValuePolicy", "secretsmanager:GetSecretValue"): "the cursor key "
     "of the enterprise API's case list (GET /api/v1/cases); the scenarios' enterprises act through links and lists",
-    ("WorklistsFunction", "CaseItems", "dynamodb:UpdateItem"): "a note's sending claim: no scenario writes notes "
-    "(tests/integration/test_notes.py and tests/unit/test_worklist_pages.py do)",
     ("WorklistsFunction", "EndWaits", "states:SendTaskFailure"): "a decline from a worklist: paths.yaml's specialist "
     "declines through the message's link",
     ("WorklistsFunction", "SmsToPhoneNumbers", "sns:Publish"): SMS_BY_SNS,
