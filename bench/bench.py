@@ -97,7 +97,10 @@ def main() -> None:
     rows.append(("deliveries per record (push + poll)", _cell(deliveries), "scenarios/jinshan-week.yaml"))
     rows.append(("transitions per case, counted by cost.py", _cell(counts.get("transitions"), "{:.1f}"), ""))
     for design, usd in (cost.get("per_1m_usd") or {}).items():
-        rows.append((f"USD per 1M complaints: {design}", _cell(usd, "{:,.0f}"), "target <= 300; was about 621"))
+        rows.append((f"USD per 1M complaints: {design}", _cell(usd, "{:,.0f}"), "AWS bill; target <= 300, was 621"))
+    sms = {k: v for k, v in (cost.get("lines") or {}).get("standard", {}).items() if k.startswith("SMS")}
+    for line, usd in sms.items():
+        rows.append((f"USD per 1M complaints: {line}", _cell(usd, "{:,.0f}"), "bench/cost.py PRICES"))
 
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)

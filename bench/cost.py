@@ -60,7 +60,7 @@ PRICES = {
     "dynamodb_read_unit": 0.125 / 1e6,  # DynamoDB on-demand: $0.125 per million read request units
     "sqs_request": 0.40 / 1e6,  # SQS standard: $0.40 per million requests (FIFO $0.50; 64 KB chunks)
     "ses_email": 0.10 / 1000,  # SES: $0.10 per 1,000 e-mails
-    "sms": 0.00581,  # SMS: Amazon SNS's US transactional price per message, a stand-in for a gateway's
+    "sms": 0.00581,  # SMS: Amazon SNS's US price per message, a stand-in for the domestic gateway's contract
     "api_request": 3.50 / 1e6,  # API Gateway REST: $3.50 per million requests (first 333 million a month)
     "scheduler_invocation": 1.00 / 1e6,  # EventBridge Scheduler: $1.00 per million invocations
     "logs_gb": 0.50,  # CloudWatch Logs: $0.50 per GB ingested (standard class)
@@ -70,6 +70,7 @@ PRICES = {
 BASE_MS, PER_CALL_MS = 20.0, 10.0
 EXPRESS_SEGMENT = (0.064, 1.0)  # an Express segment: 64 MB billed for about a second (its Lambda tasks)
 XRAY_SAMPLED = 0.05  # X-Ray's default rule samples 5% of requests beyond the first each second
+SMS_LINE = "SMS (the provider's bill, not in the total)"
 API_FUNCTIONS = ("ActionsFunction", "WorklistsFunction", "StatsFunction", "WebhookFunction")
 
 
@@ -254,7 +255,7 @@ def breakdown(c: Counts, design: str, arm: bool = False) -> dict[str, float | No
         "Lambda duration (estimate)": duration,
         "SQS": c.sqs_requests * p["sqs_request"],
         "SES e-mail": c.emails * p["ses_email"],
-        "SMS": c.sms * p["sms"],
+        SMS_LINE: c.sms * p["sms"],
         "API Gateway": c.api_requests * p["api_request"],
         "CloudWatch Logs": c.log_bytes / 1e9 * p["logs_gb"],
         "X-Ray": sum(c.invocations.values()) * XRAY_SAMPLED * p["xray_trace"],
@@ -274,7 +275,8 @@ def breakdown(c: Counts, design: str, arm: bool = False) -> dict[str, float | No
 
 
 def total(lines: dict[str, float | None]) -> float | None:
-    values = list(lines.values())
+    """The AWS bill: every line but SMS, which the SMS provider bills (and which dwarfs the rest)."""
+    values = [v for k, v in lines.items() if k != SMS_LINE]
     return None if None in values else sum(v for v in values if v is not None)
 
 
@@ -315,7 +317,8 @@ def main() -> None:
     for line in lines:
         cells = [designs[n].get(line, 0.0) for n in names]
         print(f"{line:<55} " + "  ".join(f"{'n/a' if v is None else f'{v:,.0f}':>26}" for v in cells))
-    print(f"{'total':<55} " + "  ".join(f"{'n/a' if (v := summary[n]) is None else f'{v:,.0f}':>26}" for n in names))
+    totals = [summary[n] for n in names]
+    print(f"{'total, AWS':<55} " + "  ".join(f"{'n/a' if v is None else f'{v:,.0f}':>26}" for v in totals))
 
 
 if __name__ == "__main__":
