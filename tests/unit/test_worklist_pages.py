@@ -5,15 +5,18 @@ and takes no action; no session means the sign-in page."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
+from odr_adapter.models.links import ActionLink
 from odr_adapter.models.sessions import COOKIE_NAME, Holder, new_token, session_record
 from odr_adapter.people.actions import perform
+from odr_adapter.people.pages import ACTION_NAMES, action_page
 from odr_adapter.people.sessions import Session
 from odr_adapter.people.worklist_pages import Desk, Request, case_page, log_out, submit_case, worklist_page
 from tests.fakes import BASE_URL, FakeCasePages, FakeSessions, World
-from tests.unit.conftest import load_example
+from tests.unit.conftest import START, load_example
 
 pytestmark = pytest.mark.usefixtures("pauses")
 
@@ -69,6 +72,30 @@ def test_the_specialist_accepts_from_the_list_as_from_the_link(world: World, des
     assert [h.actor for h in accepted] == [f"enterprise:{JINFENG}"]
     again = post(desk, specialist, "WLP-ACCEPT-0001", action="accept")
     assert again[0] == 200 and "已提交" in again[1]  # a repeat is answered, not redone
+
+
+def test_every_form_the_case_page_can_show_carries_the_sessions_token(world: World) -> None:
+    """Each POST form of the action page template, all at once (a phase shows only some): one the template gains
+    later fails here until it carries the token."""
+    dispatched(world, "WLP-ALLFORMS-01")
+    link = ActionLink(
+        key="",
+        complaint_id="WLP-ALLFORMS-01",
+        phase="acceptance",
+        actions=list(ACTION_NAMES),  # type: ignore[arg-type]  # more than any phase allows: every form
+        role="enterprise",
+        recipient=JINFENG,
+        expires_at=START + timedelta(days=3),
+        created_at=START,
+    )
+    page = action_page(world.case("WLP-ALLFORMS-01"), link, world.directory.district(), START, csrf="t0k")
+    forms = re.findall(r'<form\b[^>]*method="post"', page.html)
+    assert len(forms) == len(ACTION_NAMES) + 1  # and the note's
+    assert POST_FORM.search(page.html) is None and CSRF.findall(page.html) == ["t0k"] * len(forms)
+    assert (
+        'id="back-to-list"'
+        not in action_page(world.case("WLP-ALLFORMS-01"), link, world.directory.district(), START).html
+    )
 
 
 def test_the_station_reviews_its_case_from_the_list(world: World, desk: Desk) -> None:

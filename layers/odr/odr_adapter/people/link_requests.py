@@ -3,7 +3,8 @@
 GET only shows: the case and its forms, or why there is nothing to do. POST validates the form, claims the
 link (single use, a conditional write), then acts. A link acts only on its own case and only while its
 recipient is still the one the case names; after its deadline it is refused with a page that says the case
-went back to the regulator. A repeated submit of the same action is answered as done.
+went back to the regulator. A repeated submit of the same action is answered as done. A session's case page
+(:mod:`odr_adapter.people.worklist_pages`) reads its forms and answers with the public functions here.
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def open_link(link_id: str, svc: Services, delivery: Delivery) -> Page:
     now = svc.clock.now()
     if link.used_at is not None and link.used_action is not None:
         if link.result == "too_late":
-            return _expired(case)
+            return expired_page(case)
         return _refused(link.used_action, case) if link.result == "refused" else _used(link, case)
     if link.expired(now):
-        return _expired(case)
+        return expired_page(case)
     if not case.is_open:
         return notice(200, "案件已结束", "本案已结束处理,无需再操作。", case=case)
     return action_page(case, link, svc.directory.district(), now)
@@ -64,8 +65,8 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, delivery: Del
     if link.expired(now):
         refused = {"action": chosen, "via": "link", "reason": "deadline_passed"}
         note(case.complaint_id, "action_refused", actor, refused, svc)
-        return _expired(case, status=409)
-    payload, errors = _payload(chosen, form)
+        return expired_page(case, status=409)
+    payload, errors = form_payload(chosen, form)
     if errors:
         return action_page(case, link, svc.directory.district(), now, errors=errors, values=form, status=400)
     if not delivery.links.claim(link.key, chosen, now):
@@ -87,18 +88,18 @@ def submit_link(link_id: str, form: dict[str, str], svc: Services, delivery: Del
         )
     if outcome.status == "busy":  # nothing was done: the link stays usable
         delivery.links.release(link.key, chosen)
-        return _busy(case)
+        return busy_page(case)
     delivery.links.settle(link.key, outcome.status)
-    return _answer(chosen, outcome, delivery)
+    return answer_page(chosen, outcome, delivery)
 
 
-_NOTE_ERRORS = {
+NOTE_ERRORS = {
     "empty": "请填写留言内容",
     "too_long": f"留言不超过{MAX_NOTE_CHARS}字,请删减后重新发送",
     "not_text": "留言含有无法识别的字符,请删除后重新发送",
     "bad_key": "页面已过期,请刷新本页后重新发送",
 }
-_NOTE_REFUSALS = {
+NOTE_REFUSALS = {
     "closed": "本案已结束,不能再留言。",
     "not_dispatched": "本案尚未派发企业,暂不能留言。",
     "not_party": "此链接不能在本案留言。",
@@ -111,22 +112,22 @@ def _submit_note(link: ActionLink, case: Case, form: dict[str, str], svc: Servic
     claims nothing, so the link's forms stay as they were."""
     now = svc.clock.now()
     if link.expired(now):
-        return _expired(case, status=409)
+        return expired_page(case, status=409)
     author = Author(link.role, link.recipient)
     try:
         outcome = add_note(
             case.complaint_id, author, form.get("note", ""), form.get("note_key") or None, "link", svc, delivery
         )
     except NoteInvalid as exc:
-        error = _NOTE_ERRORS[exc.code]
+        error = NOTE_ERRORS[exc.code]
         if link.used_at is not None or not case.is_open:
             return notice(400, "无法发送", error, tone="error", case=case)
         district = svc.directory.district()
         return action_page(case, link, district, now, errors={"note": error}, values=form, status=400)
     except NoteRefused as exc:
-        return notice(409, "无法发送", _NOTE_REFUSALS[exc.code], tone="error", case=case)
+        return notice(409, "无法发送", NOTE_REFUSALS[exc.code], tone="error", case=case)
     except StaleCase:
-        return _busy(case)
+        return busy_page(case)
     if link.used_at is not None or not outcome.case.is_open:
         return notice(200, "已发送", "留言已发送,对方将收到通知。", tone="ok", case=outcome.case)
     return action_page(outcome.case, link, svc.directory.district(), now, note_sent=True)
@@ -142,7 +143,7 @@ def _resolve(link_id: str, svc: Services, delivery: Delivery) -> tuple[ActionLin
     return link, case
 
 
-def _payload(action: ActionName, form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def form_payload(action: ActionName, form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The action's body from the form fields, or the errors to show next to them."""
     errors: dict[str, str] = {}
     if action == "report":
@@ -205,7 +206,7 @@ def _claimed_before(
 ) -> Page:
     used = delivery.links.get(link.key) or link
     if used.used_at is None:  # claimed then released meanwhile (not ready yet, or busy): nothing was done
-        return _busy(case)
+        return busy_page(case)
     if used.result is None:  # another submit of this link is still at work: say so, record nothing
         return notice(
             409,
@@ -216,7 +217,7 @@ def _claimed_before(
             retry_after=RETRY_AFTER_SECONDS,
         )
     if used.used_action == action and used.result in ("too_late", "refused"):
-        return _expired(case, status=409) if used.result == "too_late" else _refused(action, case)
+        return expired_page(case, status=409) if used.result == "too_late" else _refused(action, case)
     if used.used_action == action:
         case = note(link.complaint_id, "action_repeated", actor, {"action": action, "via": "link"}, svc)
         return notice(200, "已提交", f"“{ACTION_NAMES[action]}”已经提交过,无需重复操作。", tone="ok", case=case)
@@ -226,12 +227,13 @@ def _claimed_before(
     return notice(409, "链接已使用", f"此链接已用于“{done}”,不能再用于其他操作。", tone="error", case=case)
 
 
-def _answer(action: ActionName, outcome: Outcome, delivery: Delivery) -> Page:
+def answer_page(action: ActionName, outcome: Outcome, delivery: Delivery, back_url: str = "") -> Page:
+    """What a submitted action came to (also a session's, from its case page on a worklist: ``back_url``)."""
     case = outcome.case
     if outcome.status == "too_late":
-        return _expired(case, status=409)
+        return expired_page(case, status=409, back_url=back_url)
     if outcome.status == "refused":
-        return _refused(action, case)
+        return _refused(action, case, back_url)
     title = "已提交" if outcome.status == "repeated" else "提交成功"
     done = {
         "accept": "已受理。请与消费者联系协商,并在期限内反馈处理结果;反馈链接将通过短信或邮件发送给您。",
@@ -242,10 +244,10 @@ def _answer(action: ActionName, outcome: Outcome, delivery: Delivery) -> Page:
         "confirm_screening": "审查结论已提交,案件将按结论分派或处理。",
     }[action]
     next_url = link_url(delivery.base_url, outcome.next_link_id) if outcome.next_link_id else None
-    return notice(200, title, done, tone="ok", case=case, next_url=next_url)
+    return notice(200, title, done, tone="ok", case=case, next_url=next_url, back_url=back_url)
 
 
-def _busy(case: Case) -> Page:
+def busy_page(case: Case, back_url: str = "") -> Page:
     return notice(
         409,
         "请稍候",
@@ -253,12 +255,13 @@ def _busy(case: Case) -> Page:
         tone="wait",
         case=case,
         retry_after=RETRY_AFTER_SECONDS,
+        back_url=back_url,
     )
 
 
-def _refused(action: ActionName, case: Case) -> Page:
+def _refused(action: ActionName, case: Case, back_url: str = "") -> Page:
     message = f"本案当前状态为“{_state_name(case)}”,不能再{ACTION_NAMES[action]}。"
-    return notice(409, "无法处理", message, "error", case)
+    return notice(409, "无法处理", message, "error", case, back_url=back_url)
 
 
 def _state_name(case: Case) -> str:
@@ -275,18 +278,9 @@ def _used(link: ActionLink, case: Case) -> Page:
     return notice(200, "已处理", f"此链接已于 {at} 用于“{done}”,无需再次操作。", tone="ok", case=case)
 
 
-def _expired(case: Case, status: int = 410) -> Page:
+def expired_page(case: Case, status: int = 410, back_url: str = "") -> Page:
     if case.overdue or case.outcome == "returned":
         message = "处理期限已过,本案已退回监管部门常规处理,本次操作未被接受。"
     else:
         message = "处理期限已过,此链接已失效,本次操作未被接受。"
-    return notice(status, "期限已过", message, tone="error", case=case)
-
-
-# A session's case page (people.worklist_pages) is a link's page: the same form fields, the same answers.
-form_payload = _payload
-answer_page = _answer
-busy_page = _busy
-expired_page = _expired
-note_errors = _NOTE_ERRORS
-note_refusals = _NOTE_REFUSALS
+    return notice(status, "期限已过", message, tone="error", case=case, back_url=back_url)

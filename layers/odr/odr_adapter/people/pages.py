@@ -105,8 +105,12 @@ def notice(
     case: Case | None = None,
     next_url: str | None = None,
     retry_after: int | None = None,
+    back_url: str = "",
+    next_label: str = "反馈处理结果",
+    next_id: str = "next",
 ) -> Page:
-    """A page that only tells: done, refused, expired, unknown, try again."""
+    """A page that only tells: done, refused, expired, unknown, try again; with a button to ``next_url`` when
+    there is a next step, and a link back to the list (``back_url``) on the worklist pages."""
     html = _ENV.get_template("page_notice.html.j2").render(
         title=title,
         message=message,
@@ -114,6 +118,9 @@ def notice(
         complaint_id=case.complaint_id if case else "",
         state=_state(case) if case else "",
         next_url=next_url,
+        next_label=next_label,
+        next_id=next_id,
+        back_url=back_url,
     )
     page = Page(status, html)
     if retry_after is not None:
@@ -130,9 +137,13 @@ def action_page(
     values: dict[str, str] | None = None,
     status: int = 200,
     note_sent: bool = False,
+    csrf: str = "",
+    back_url: str = "",
 ) -> Page:
     """The case as its recipient needs it, a form per action the link allows, and the notes between the station
-    and the enterprise with a form to write one (a new idempotency key per page shown)."""
+    and the enterprise with a form to write one (a new idempotency key per page shown). Opened from a worklist,
+    every form carries the session's ``csrf`` token, the page links back to the list (``back_url``), and a link
+    that allows no action says whose turn it is."""
     actions: list[ActionName] = list(link.actions)
     if case.send_backs >= MAX_SEND_BACKS and "send_back" in actions:
         actions.remove("send_back")
@@ -164,6 +175,9 @@ def action_page(
         note_key=(values or {}).get("note_key") or secrets.token_urlsafe(16),
         note_max=MAX_NOTE_CHARS,
         note_sent=note_sent,
+        csrf=csrf,
+        back_url=back_url,
+        waiting="" if actions else STATUS_NAMES.get(case.status, case.status),
     )
     return Page(status, html)
 

@@ -10,10 +10,9 @@ SameSite=Strict besides. A case that is not the holder's answers as one that doe
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -25,15 +24,15 @@ from odr_adapter.models.cursors import BadCursor
 from odr_adapter.models.links import PHASE_ACTIONS, PHASE_ROLE, ActionLink, ActionName, LinkPhase, Role
 from odr_adapter.models.sessions import SESSION_HOURS, cleared_cookie, cookie_token, session_cookie
 from odr_adapter.people.link_requests import (
+    NOTE_ERRORS,
+    NOTE_REFUSALS,
     answer_page,
     busy_page,
     expired_page,
     form_payload,
-    note_errors,
-    note_refusals,
 )
 from odr_adapter.people.notes import Author, NoteInvalid, NoteRefused, add_note, may_take_notes
-from odr_adapter.people.pages import SECURITY_HEADERS, STATUS_NAMES, Page, action_page, notice
+from odr_adapter.people.pages import SECURITY_HEADERS, Page, action_page, notice
 from odr_adapter.people.sessions import (
     Session,
     contact_of,
@@ -69,8 +68,6 @@ ROLE_ACTIONS: dict[Role, tuple[ActionName, ...]] = {
 }
 """What a session's holder may ever ask for: the actions of the phases its role acts in (a station never
 accepts, an enterprise never approves); :func:`~odr_adapter.people.submissions.act` decides the rest."""
-_POST_FORM = re.compile(r'<form\b[^>]*\bmethod="post"[^>]*>')
-_MAIN = re.compile(r"<main\b[^>]*>")
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,11 @@ class Desk:
 
     def url(self, path: str) -> str:
         return f"{self.delivery.base_url.rstrip('/')}{path}"
+
+    @property
+    def list_url(self) -> str:
+        """Where every worklist page but the list itself links back to."""
+        return self.url("/w/cases")
 
 
 @dataclass(frozen=True)
@@ -111,21 +113,9 @@ def _to_sign_in(desk: Desk, request: Request) -> Page:
     return _redirect(desk.url("/w/signin"), cleared_cookie() if stale else None)
 
 
-def _with_csrf(page: Page, session: Session) -> Page:
-    """Every POST form of a signed-in page carries the session's CSRF token (added to each form as rendered, so
-    a form added to the case page later cannot go without it)."""
-    field_html = f'<input type="hidden" name="csrf" value="{html.escape(session.csrf)}">'
-    return replace(page, html=_POST_FORM.sub(lambda m: m.group(0) + field_html, page.html))
-
-
-def _with_back(page: Page, desk: Desk) -> Page:
-    link = f'<p class="back"><a id="back-to-list" href="{html.escape(desk.url("/w/cases"))}">← 返回案件列表</a></p>'
-    return replace(page, html=_MAIN.sub(lambda m: m.group(0) + link, page.html, count=1))
-
-
 def _forbidden(desk: Desk) -> Page:
-    page = notice(403, "无法处理", "页面已过期或来源不明,本次提交未生效。请返回案件列表重新打开本案。", tone="error")
-    return _with_back(page, desk)
+    message = "页面已过期或来源不明,本次提交未生效。请返回案件列表重新打开本案。"
+    return notice(403, "无法处理", message, tone="error", back_url=desk.list_url)
 
 
 # --- sign-in ------------------------------------------------------------------------------------------------------
@@ -181,9 +171,15 @@ def log_in(desk: Desk, token: str, request: Request) -> Page:
 
 
 def _link_gone(desk: Desk) -> Page:
-    page = notice(410, "链接无效", "登录链接无效、已使用或已过期。请重新获取登录链接。", tone="error")
-    link = f'<a class="button" id="sign-in-again" href="{html.escape(desk.url("/w/signin"))}">重新获取登录链接</a>'
-    return replace(page, html=page.html.replace("</main>", f"{link}</main>", 1))
+    return notice(
+        410,
+        "链接无效",
+        "登录链接无效、已使用或已过期。请重新获取登录链接。",
+        tone="error",
+        next_url=desk.url("/w/signin"),
+        next_label="重新获取登录链接",
+        next_id="sign-in-again",
+    )
 
 
 def log_out(desk: Desk, request: Request) -> Page:
@@ -220,7 +216,7 @@ def worklist_page(desk: Desk, request: Request) -> Page:
     enterprises = (
         sorted(((e.uscc, e.name) for e in district.enterprises), key=lambda e: e[1]) if holder.role == "station" else []
     )
-    page = _render(
+    return _render(
         "worklist.html.j2",
         "案件列表",
         district=district.name,
@@ -235,8 +231,8 @@ def worklist_page(desk: Desk, request: Request) -> Page:
         case_url=desk.url("/w/cases/"),
         list_url=desk.url("/w/cases"),
         sign_out_url=desk.url("/w/signout"),
+        csrf=session.csrf,
     )
-    return _with_csrf(page, session)
 
 
 def _filter_problem(exc: ValidationError) -> str:
@@ -247,7 +243,7 @@ def _filter_problem(exc: ValidationError) -> str:
 
 
 def _list_error(desk: Desk, message: str) -> Page:
-    return _with_back(notice(400, "无法查询", message, tone="error"), desk)
+    return notice(400, "无法查询", message, tone="error", back_url=desk.list_url)
 
 
 # --- a case from the list -----------------------------------------------------------------------------------------
@@ -291,20 +287,26 @@ def _shown(
     note_sent: bool = False,
 ) -> Page:
     """The case as its holder sees it from the list: a link's page with the forms of the phase that waits for
-    the holder; the case and its notes while the other side has the turn; else a notice."""
+    the holder, each carrying the session's CSRF token; the case and its notes while the other side has the
+    turn; else a notice. Each links back to the list."""
     link = _stand_in_link(case, session, desk)
     now = desk.svc.clock.now()
     if link is None or (not link.actions and not may_take_notes(case)):
-        return _nothing_to_do(case)
+        return _nothing_to_do(case, desk)
     if link.actions and link.expired(now):
-        return expired_page(case, status=200)
-    district = desk.svc.directory.district()
-    page = action_page(case, link, district, now, errors=errors, values=values, status=status, note_sent=note_sent)
-    if not link.actions:
-        waiting = html.escape(STATUS_NAMES.get(case.status, case.status))
-        banner = f'<p class="card muted" id="not-your-turn">本案当前{waiting},暂无需您操作;可查看案情或留言。</p>'
-        page = replace(page, html=_MAIN.sub(lambda m: m.group(0) + banner, page.html, count=1))
-    return _with_csrf(page, session)
+        return expired_page(case, status=200, back_url=desk.list_url)
+    return action_page(
+        case,
+        link,
+        desk.svc.directory.district(),
+        now,
+        errors=errors,
+        values=values,
+        status=status,
+        note_sent=note_sent,
+        csrf=session.csrf,
+        back_url=desk.list_url,
+    )
 
 
 def case_page(desk: Desk, complaint_id: str, request: Request) -> Page:
@@ -314,7 +316,7 @@ def case_page(desk: Desk, complaint_id: str, request: Request) -> Page:
     case = _own_case(desk, session, complaint_id)
     if case is None:
         return _not_found(desk)
-    return _with_back(_shown(desk, session, case), desk)
+    return _shown(desk, session, case)
 
 
 def submit_case(desk: Desk, complaint_id: str, request: Request) -> Page:
@@ -328,10 +330,11 @@ def submit_case(desk: Desk, complaint_id: str, request: Request) -> Page:
         return _not_found(desk)
     form = {k: v for k, v in request.form.items() if k != "csrf"}
     if form.get("action") == "note":
-        return _with_back(_submit_note(desk, session, case, form), desk)
+        return _submit_note(desk, session, case, form)
+    back = desk.list_url
     chosen = next((a for a in ROLE_ACTIONS[session.holder.role] if a == form.get("action")), None)
     if chosen is None:
-        return _with_back(notice(400, "无法处理", "此操作不可用。", tone="error", case=case), desk)
+        return notice(400, "无法处理", "此操作不可用。", tone="error", case=case, back_url=back)
     link = _stand_in_link(case, session, desk)
     current = link is not None and chosen in link.actions  # else: act() says why (done before, or not now)
     actor = session.holder.actor
@@ -339,27 +342,26 @@ def submit_case(desk: Desk, complaint_id: str, request: Request) -> Page:
     if link is not None and current and link.expired(now):
         refused = {"action": chosen, "via": "session", "reason": "deadline_passed"}
         note(case.complaint_id, "action_refused", actor, refused, desk.svc)
-        return _with_back(expired_page(case, status=409), desk)
+        return expired_page(case, status=409, back_url=back)
     payload, errors = form_payload(chosen, form)
     if errors:
         if link is None or not current:
-            return _with_back(notice(400, "无法处理", "提交的内容不完整。", tone="error", case=case), desk)
-        page = action_page(case, link, desk.svc.directory.district(), now, errors=errors, values=form, status=400)
-        return _with_back(_with_csrf(page, session), desk)
+            return notice(400, "无法处理", "提交的内容不完整。", tone="error", case=case, back_url=back)
+        return _shown(desk, session, case, errors=errors, values=form, status=400)
     outcome = act(case.complaint_id, chosen, actor, payload, "session", desk.svc, desk.delivery)
     if outcome.status == "not_ready":
-        waiting = notice(
+        return notice(
             503,
             "请稍候",
             "系统正在准备本案,请几秒钟后刷新本页重新提交。",
             tone="wait",
             case=case,
             retry_after=RETRY_AFTER_SECONDS,
+            back_url=back,
         )
-        return _with_back(waiting, desk)
     if outcome.status == "busy":
-        return _with_back(busy_page(case), desk)
-    return _with_back(answer_page(chosen, outcome, desk.delivery), desk)
+        return busy_page(case, back)
+    return answer_page(chosen, outcome, desk.delivery, back)
 
 
 def _submit_note(desk: Desk, session: Session, case: Case, form: dict[str, str]) -> Page:
@@ -370,19 +372,19 @@ def _submit_note(desk: Desk, session: Session, case: Case, form: dict[str, str])
     try:
         outcome = add_note(case.complaint_id, author, text, key, "session", desk.svc, desk.delivery)
     except NoteInvalid as exc:
-        return _shown(desk, session, case, errors={"note": note_errors[exc.code]}, values=form, status=400)
+        return _shown(desk, session, case, errors={"note": NOTE_ERRORS[exc.code]}, values=form, status=400)
     except NoteRefused as exc:
-        return notice(409, "无法发送", note_refusals[exc.code], tone="error", case=case)
+        return notice(409, "无法发送", NOTE_REFUSALS[exc.code], tone="error", case=case, back_url=desk.list_url)
     except StaleCase:
-        return busy_page(case)
+        return busy_page(case, desk.list_url)
     return _shown(desk, session, outcome.case, note_sent=True)
 
 
 def _not_found(desk: Desk) -> Page:
-    return _with_back(notice(404, "未找到", "未找到该案件,或该案件不属于您。", tone="error"), desk)
+    return notice(404, "未找到", "未找到该案件,或该案件不属于您。", tone="error", back_url=desk.list_url)
 
 
-def _nothing_to_do(case: Case) -> Page:
+def _nothing_to_do(case: Case, desk: Desk) -> Page:
     if not case.is_open:
-        return notice(200, "案件已结束", "本案已结束处理,无需再操作。", case=case)
-    return notice(200, "暂无需操作", "本案当前不等待您处理,可在案件列表中查看进展。", case=case)
+        return notice(200, "案件已结束", "本案已结束处理,无需再操作。", case=case, back_url=desk.list_url)
+    return notice(200, "暂无需操作", "本案当前不等待您处理,可在案件列表中查看进展。", case=case, back_url=desk.list_url)
