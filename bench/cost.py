@@ -97,7 +97,8 @@ class Counts:
     scheduled_log_bytes_per_hour: float
     hours: float  # simulated hours the run covered
     deliveries_per_record: float | None = None  # the platform's deliveries (push and poll) per record offered
-    write_units: float | None = None  # per case, bench/write_units.py's (scheduled writes taken out: see below)
+    write_units: float | None = None  # per case, bench/write_units.py's
+    write_units_include_scheduled: bool = True  # then the scheduled functions' writes are estimated and taken out
 
     @property
     def dynamodb_reads(self) -> float:
@@ -200,17 +201,22 @@ def measure(scenario_path: Path) -> Counts:
     )
 
 
-def write_units_per_case(scenario_path: Path) -> float | None:
-    """bench/write_units.py's figure: its JSON if a run left one, else run it and read its printed line."""
+def write_units_per_case(scenario_path: Path) -> tuple[float | None, bool]:
+    """bench/write_units.py's figure, and whether the scheduled functions' writes are still in it: its JSON's
+    per-complaint figure if a run left one (they are out), else run it and read its printed line (they are in)."""
     saved = OUT / "write_units.json"
-    if saved.exists():
-        return float(json.loads(saved.read_text(encoding="utf-8"))["write_units_per_case"])
-    script = ROOT / "bench" / "write_units.py"
-    if not script.exists():
-        return None
-    done = subprocess.run([sys.executable, str(script), str(scenario_path)], capture_output=True, text=True)
-    found = re.search(r"write units per case: ([\d.]+)", done.stdout)
-    return float(found.group(1)) if found else None
+    if not saved.exists() and (ROOT / "bench" / "write_units.py").exists():
+        script = [sys.executable, str(ROOT / "bench" / "write_units.py"), str(scenario_path)]
+        done = subprocess.run(script, capture_output=True, text=True)
+        if done.returncode == 0 and not saved.exists():
+            found = re.search(r"write units per case: ([\d.]+)", done.stdout or "")
+            return (float(found.group(1)) if found else None), True
+    if not saved.exists():
+        return None, True
+    figures = json.loads(saved.read_text(encoding="utf-8"))
+    if "per_complaint" in figures:
+        return float(figures["per_complaint"]), False
+    return float(figures["write_units_per_case"]), True
 
 
 def _lambda(c: Counts, gb_second: float) -> tuple[float, float]:
@@ -245,7 +251,7 @@ def breakdown(c: Counts, design: str, arm: bool = False) -> dict[str, float | No
     requests, duration = _lambda(c, gb_second)
     extra_writes = c.waits if design == "express" else 0.0  # the deadline schedule's name kept on the case
     # write_units.py counts every write of the run: the scheduled functions' are priced in their own line.
-    scheduled_writes = c.scheduled_writes_per_hour * c.hours / c.cases
+    scheduled_writes = c.scheduled_writes_per_hour * c.hours / c.cases if c.write_units_include_scheduled else 0.0
     writes = None if c.write_units is None else max(0.0, c.write_units - scheduled_writes) + extra_writes
     fixed = scheduled_per_month(c, gb_second) / (NATIONAL_PER_MONTH / COMPLAINTS)
     lines: dict[str, float | None] = {
@@ -283,7 +289,9 @@ def total(lines: dict[str, float | None]) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", nargs="?", type=Path, default=ROOT / "scenarios" / "jinshan-week.yaml")
-    parser.add_argument("--write-units", type=float, help="DynamoDB write units per case (bench/write_units.py)")
+    parser.add_argument(
+        "--write-units", type=float, help="DynamoDB write units per case, scheduled functions' writes included"
+    )
     parser.add_argument("--counts", type=Path, help="per-case counts saved by an earlier run (build/bench/counts.json)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -292,7 +300,10 @@ def main() -> None:
     else:
         counts = measure(args.scenario)
         (OUT / "counts.json").write_text(json.dumps(counts.__dict__, indent=2) + "\n", encoding="utf-8")
-    counts.write_units = args.write_units if args.write_units is not None else write_units_per_case(args.scenario)
+    if args.write_units is not None:
+        counts.write_units, counts.write_units_include_scheduled = args.write_units, True
+    else:
+        counts.write_units, counts.write_units_include_scheduled = write_units_per_case(args.scenario)
     designs = {
         "standard": breakdown(counts, "standard"),
         "standard, arm64": breakdown(counts, "standard", arm=True),
