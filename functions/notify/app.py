@@ -1,4 +1,5 @@
-"""Send the messages of one workflow notification and say how long the next wait may last (state machine step)."""
+"""Send the messages of one workflow notification and say how long the next wait may last (state machine step);
+as a callback task, register the wait it announces first (the task token kept on the case)."""
 
 from typing import Any
 
@@ -15,7 +16,9 @@ obs = Observed(MessagingSettings)
 
 @obs.handler(BY_CASE)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    result = notify(event["complaint_id"], event["kind"], services(obs.settings), delivery(obs.settings))
+    wait = event.get("wait")  # a callback task that announces its wait: {"phase", "task_token"}
+    announced = (wait["phase"], wait["task_token"]) if wait else None
+    result = notify(event["complaint_id"], event["kind"], services(obs.settings), delivery(obs.settings), announced)
     obs.metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=result["sent"])
     obs.metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=result["failed"])
     obs.logger.info("notified", extra={"kind": event["kind"], **result})

@@ -20,10 +20,10 @@ def test_the_station_confirms_and_the_case_goes_to_odr(screening: PathsRun) -> N
     assert states[:6] == [
         "ScreenAndRoute",
         "Route",
-        "NotifyStationScreening",
-        "AwaitScreening",
+        "AwaitScreening",  # tells the station, then waits
         "ApplyScreening",
         "Route",
+        "AwaitAcceptance",
     ]
 
 

@@ -96,7 +96,7 @@ def test_a_passing_gateway_fault_is_retried_on_the_same_channel(world: World) ->
 
 def test_a_station_gets_email_first_and_sms_when_the_sender_is_refused(world: World) -> None:
     world.seed(record("not-in-directory", complaint_id="U-NOTIFY-STATION"))
-    assert screen_and_route("U-NOTIFY-STATION", world.svc) == {"decision": "returned"}
+    assert screen_and_route("U-NOTIFY-STATION", world.svc)["decision"] == "returned"
     world.email.fail("MessageRejected", permanent=True)
 
     assert notify("U-NOTIFY-STATION", "regular", world.svc, world.delivery)["sent"] == 1

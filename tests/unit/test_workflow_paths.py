@@ -45,7 +45,7 @@ def test_screen_dispatches_an_odr_case_with_its_deadlines(world: World) -> None:
 
     result = screen_and_route("U-SCREEN-ODR-01", world.svc)
 
-    assert result == {"decision": "odr", "calendar_fallback": False}
+    assert result == {"decision": "odr", "calendar_fallback": False, "seconds": 64 * 3600}  # to 24:00 on 12-02
     case = world.case("U-SCREEN-ODR-01")
     assert (case.status, case.station_code) == ("dispatched", "JS-ZJ")
     assert case.enterprise is not None and case.enterprise.uscc == JINFENG
@@ -59,7 +59,7 @@ def test_a_retried_screen_step_changes_nothing(world: World) -> None:
     assert screen_and_route("U-SCREEN-RETRY-1", world.svc)["decision"] == "odr"
     version = world.case("U-SCREEN-RETRY-1").version
 
-    assert screen_and_route("U-SCREEN-RETRY-1", world.svc) == {"decision": "odr"}
+    assert screen_and_route("U-SCREEN-RETRY-1", world.svc)["decision"] == "odr"
     assert world.case("U-SCREEN-RETRY-1").version == version
 
 
@@ -67,13 +67,13 @@ def test_screen_refuses_a_time_barred_case_and_routes_one_outside_the_directory(
     world.seed(record("time-barred", complaint_id="U-SCREEN-BARRED"))
     world.seed(record("not-in-directory", complaint_id="U-SCREEN-REGULAR"))
 
-    assert screen_and_route("U-SCREEN-BARRED", world.svc) == {"decision": "rejected"}
-    assert screen_and_route("U-SCREEN-REGULAR", world.svc) == {"decision": "returned"}
+    assert screen_and_route("U-SCREEN-BARRED", world.svc)["decision"] == "rejected"
+    assert screen_and_route("U-SCREEN-REGULAR", world.svc)["decision"] == "returned"
 
     assert world.case("U-SCREEN-BARRED").refusal_reason == "time_barred"
     # Retried, each says the same from what it recorded.
-    assert screen_and_route("U-SCREEN-BARRED", world.svc) == {"decision": "rejected"}
-    assert screen_and_route("U-SCREEN-REGULAR", world.svc) == {"decision": "returned"}
+    assert screen_and_route("U-SCREEN-BARRED", world.svc)["decision"] == "rejected"
+    assert screen_and_route("U-SCREEN-REGULAR", world.svc)["decision"] == "returned"
 
 
 def test_screen_reapplies_over_a_writer_that_got_in_first(world: World, pauses: list[float]) -> None:
@@ -121,10 +121,12 @@ def test_a_manual_station_gets_a_proposal_and_its_confirmation_dispatches(distri
     world = World(manual_screening(district), START)
     world.seed(record(complaint_id="U-MANUAL-ACCEPT1"))
 
-    assert screen_and_route("U-MANUAL-ACCEPT1", world.svc) == {"decision": "manual"}
+    routed = screen_and_route("U-MANUAL-ACCEPT1", world.svc)
     waiting = world.case("U-MANUAL-ACCEPT1")
     assert (waiting.status, waiting.screening_proposal, waiting.screening) == ("screening", "odr", None)
-    assert screen_and_route("U-MANUAL-ACCEPT1", world.svc) == {"decision": "manual"}  # a retry waits on
+    to_screen = waiting.deadlines["screening"].due_at - START  # AwaitScreening's timeout
+    assert routed == {"decision": "manual", "seconds": int(to_screen.total_seconds())}
+    assert screen_and_route("U-MANUAL-ACCEPT1", world.svc) == routed  # a retry waits on
 
     token = world.wait("U-MANUAL-ACCEPT1", "screening")
     perform("U-MANUAL-ACCEPT1", "confirm_screening", "station:JS-ZJ", {"decision": "accept"}, world.svc)
@@ -134,11 +136,11 @@ def test_a_manual_station_gets_a_proposal_and_its_confirmation_dispatches(distri
         "seconds": int(until_due.total_seconds()),  # the wait for the station's decision runs to its deadline
     }
 
-    assert apply_screening("U-MANUAL-ACCEPT1", world.svc) == {"decision": "odr", "calendar_fallback": False}
+    assert apply_screening("U-MANUAL-ACCEPT1", world.svc)["decision"] == "odr"
     case = world.case("U-MANUAL-ACCEPT1")
     assert case.status == "dispatched" and case.screening is not None and case.screening.rule == "station_confirmed"
     assert case.history[-1].actor == "station:JS-ZJ" and not case.screening_overdue
-    assert apply_screening("U-MANUAL-ACCEPT1", world.svc) == {"decision": "odr"}  # retried: recorded already
+    assert apply_screening("U-MANUAL-ACCEPT1", world.svc)["decision"] == "odr"  # retried: recorded already
 
 
 def test_a_manual_refusal_rejects_with_the_stations_reason(district: District) -> None:
@@ -149,7 +151,7 @@ def test_a_manual_refusal_rejects_with_the_stations_reason(district: District) -
     refusal = {"decision": "refuse", "refusal_reason": "handled_elsewhere", "reason": "已由法院受理"}
     perform("U-MANUAL-REFUSE1", "confirm_screening", "station:JS-ZJ", refusal, world.svc)
 
-    assert apply_screening("U-MANUAL-REFUSE1", world.svc) == {"decision": "rejected"}
+    assert apply_screening("U-MANUAL-REFUSE1", world.svc)["decision"] == "rejected"
 
     case = world.case("U-MANUAL-REFUSE1")
     assert case.refusal_reason == "handled_elsewhere" and case.screening is not None

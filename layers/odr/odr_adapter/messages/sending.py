@@ -18,11 +18,12 @@ from odr_adapter.messages.channels import RetryPolicy, Route, deliver
 from odr_adapter.messages.links import issue, link_url
 from odr_adapter.messages.texts import SPECS, Message, Template, context, render
 from odr_adapter.models.case import Case, transition
+from odr_adapter.models.deadlines import Phase
 from odr_adapter.models.directory import District
 from odr_adapter.models.links import LinkPhase
 from odr_adapter.ports import LinkRepository, Outbound, Services
 from odr_adapter.workflow.retry import on_stale
-from odr_adapter.workflow.steps import load, timer_seconds
+from odr_adapter.workflow.steps import load, register_wait, timer_seconds
 
 Kind = Literal["dispatched", "withdrawn", "overdue", "regular", "review", "sent_back", "screening"]
 KIND_TEMPLATES: dict[Kind, tuple[Template, ...]] = {
@@ -81,9 +82,17 @@ def already_recorded(case: Case, key: str) -> bool:
     return any(h.event in RECORDED and h.detail.get("key") == key for h in case.history)
 
 
-def notify(complaint_id: str, kind: Kind, svc: Services, delivery: Delivery) -> dict[str, int]:
+def notify(
+    complaint_id: str, kind: Kind, svc: Services, delivery: Delivery, wait: tuple[Phase, str] | None = None
+) -> dict[str, int]:
     """The workflow's notification step: every message of ``kind``, and the real ``seconds`` the next wait may
-    last (sending changes no deadline); never raises for a delivery failure."""
+    last (sending changes no deadline); never raises for a delivery failure.
+
+    With ``wait`` (the phase and task token of the callback task that sends these messages) the wait is
+    registered first, so that whoever a message reaches finds the case waiting for them: one state of the
+    workflow both announces a wait and waits."""
+    if wait is not None:
+        register_wait(complaint_id, wait[0], wait[1], svc)
     case = load(complaint_id, svc)
     sent = failed = 0
     if kind != "withdrawn" or "acceptance" in case.deadlines:  # never dispatched: the enterprise never heard of it

@@ -40,6 +40,7 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
 
     When the deciding station screens by hand, the automatic decision is only proposed: the case waits for the
     station's responsible person (phase ``screening``) and :func:`apply_screening` settles it afterwards.
+    ``seconds`` is how long the wait that follows may last (the station's screening, the enterprise's acceptance).
     """
 
     def apply() -> dict[str, Any]:
@@ -47,9 +48,9 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
         if case.withdraw_requested:
             raise CaseWithdrawn(complaint_id)
         if case.screening is not None:  # a retried step: the decision is already recorded
-            return {"decision": _decision_of(case)}
+            return {"decision": _decision_of(case), "seconds": timer_seconds(case, svc)}
         if case.status == "screening":
-            return {"decision": "manual"}
+            return {"decision": "manual", "seconds": timer_seconds(case, svc)}
         complaint = Complaint.model_validate(case.record)
         now = svc.clock.now()
         district = svc.directory.district()
@@ -78,7 +79,7 @@ def screen_and_route(complaint_id: str, svc: Services) -> dict[str, Any]:
                 },
             )
             svc.cases.save(updated, event)
-            return {"decision": "manual"}
+            return {"decision": "manual", "seconds": timer_seconds(updated, svc)}
         return _settle(case, decisions, now, "adapter", {"execution_started": True}, svc)
 
     return on_stale(apply)
@@ -92,7 +93,7 @@ def apply_screening(complaint_id: str, svc: Services) -> dict[str, Any]:
         if case.withdraw_requested:
             raise CaseWithdrawn(complaint_id)
         if case.screening is not None:
-            return {"decision": _decision_of(case)}
+            return {"decision": _decision_of(case), "seconds": timer_seconds(case, svc)}
         complaint = Complaint.model_validate(case.record)
         now = svc.clock.now()
         district = svc.directory.district()
@@ -146,7 +147,7 @@ def _settle(
             **extra,
         )
         svc.cases.save(updated, event)
-        return {"decision": "rejected"}
+        return {"decision": "rejected", "seconds": timer_seconds(updated, svc)}
     r = decisions.route
     assert r is not None  # routing always follows an accepting screening
     enterprise = (
@@ -170,7 +171,7 @@ def _settle(
     if r.decision == "regular":
         updated, event = transition(case, "routed_regular", actor, now, **common, status="received", detail=detail)
         svc.cases.save(updated, event)
-        return {"decision": "returned"}
+        return {"decision": "returned", "seconds": timer_seconds(updated, svc)}
     deadlines: dict[str, Deadline] = dict(case.deadlines)
     deadlines.update(decisions.deadlines.items())
     updated, event = transition(
@@ -189,7 +190,7 @@ def _settle(
         },
     )
     svc.cases.save(updated, event)
-    return {"decision": "odr", "calendar_fallback": updated.calendar_fallback}
+    return {"decision": "odr", "calendar_fallback": updated.calendar_fallback, "seconds": timer_seconds(updated, svc)}
 
 
 def _decision_of(case: Case) -> RouteDecision:
