@@ -72,7 +72,7 @@ def main() -> None:
     transitions = (_json("transitions.json") or {}).get("transitions_per_case") or _figure(
         transitions_out, r"transitions per case: ([\d.]+)"
     )
-    rows.append(("state transitions per case", _cell(transitions, "{:.1f}"), "bench/transitions.py"))
+    rows.append(("state transitions per case", _cell(transitions, "{:.1f}"), "bench/transitions.py (its figure)"))
 
     layer_out = _run("layer_size.py")
     layer = _json("layer_size.json") or {}
@@ -96,7 +96,13 @@ def main() -> None:
     counts = cost.get("counts", {})
     deliveries = counts.get("deliveries_per_record")
     rows.append(("deliveries per record (push + poll)", _cell(deliveries), "scenarios/jinshan-week.yaml"))
-    rows.append(("transitions per case, counted by cost.py", _cell(counts.get("transitions"), "{:.1f}"), ""))
+    rows.append(
+        (
+            "transitions per case, counted by cost.py",
+            _cell(counts.get("transitions"), "{:.1f}"),
+            "StateEntered events of the scenario's executions, averaged",
+        )
+    )
     for design, usd in (cost.get("per_1m_usd") or {}).items():
         rows.append((f"USD per 1M complaints: {design}", _cell(usd, "{:,.0f}"), "AWS bill; target <= 300, was 621"))
     sms = {k: v for k, v in (cost.get("lines") or {}).get("standard", {}).items() if k.startswith("SMS")}
