@@ -208,9 +208,6 @@ class FakeCases:
     def for_station(self, station_code: str) -> list[Case]:
         return self._by("station_pk", f"STATION#{station_code}")
 
-    def for_enterprise(self, uscc: str) -> list[Case]:
-        return self._by("enterprise_pk", f"ENT#{uscc}")
-
     def _by(self, attribute: str, value: str) -> list[Case]:
         found = sorted((item["reg_sk"], cid) for cid, item in self.items.items() if item.get(attribute) == value)
         return self._cases(cid for _, cid in found)

@@ -7,7 +7,10 @@ from decimal import Decimal
 
 import pytest
 
+from odr_adapter.data_access.case_pages import CasePageStore
 from odr_adapter.models.case import Feedback, StaleCase, transition
+from odr_adapter.models.sessions import Holder
+from odr_adapter.models.worklists import CaseQuery
 from odr_local.stack import LocalStack
 
 from .conftest import Invoker
@@ -29,7 +32,10 @@ def test_screen_dispatches_an_odr_case_with_deadlines(stack: LocalStack, invoke:
         c.complaint_id for c in stack.cases.due_before(case.deadlines["acceptance"].due_at.replace(hour=17))
     ]
     assert "IT-SCREEN-ODR-01" in [c.complaint_id for c in stack.cases.for_station("JS-ZJ")]
-    assert "IT-SCREEN-ODR-01" in [c.complaint_id for c in stack.cases.for_enterprise("91310116MA1JK7Q26H")]
+    listed = CasePageStore(stack.deployment.ref("CasesTable")).page(
+        Holder("enterprise", "91310116MA1JK7Q26H"), CaseQuery("open"), None, 20
+    )
+    assert "IT-SCREEN-ODR-01" in [c.complaint_id for c in listed.cases]  # the enterprise's worklist finds it
 
 
 def test_screen_is_idempotent_when_retried(stack: LocalStack, invoke: Invoker) -> None:

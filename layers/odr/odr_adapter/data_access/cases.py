@@ -213,13 +213,6 @@ class CaseStore:
             ),
         )
 
-    def for_enterprise(self, uscc: str) -> list[Case]:
-        return self._cases(
-            IndexName="ByEnterprise",
-            KeyConditionExpression="enterprise_pk = :e",
-            ExpressionAttributeValues=_item({":e": f"ENT#{uscc}"}),
-        )
-
     def _cases(self, **query: Any) -> list[Case]:
         # The indexes project only the attributes their queries filter on: the cases found are read whole.
         return [case_of(i) for i in fetch_items(self.db, self.table, list(self._query(**query)))]
