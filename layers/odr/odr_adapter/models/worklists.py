@@ -15,7 +15,7 @@ Section = Literal["open", "closed"]
 class CaseQuery:
     """One section of a holder's cases (open or closed), narrowed to one status, one enterprise and a period
     of registration (``registered_from <= registered_at < registered_before``). Open cases come oldest first
-    (the nearest deadlines), closed ones newest first."""
+    (registration order: the indexes' sort key), closed ones newest first."""
 
     section: Section
     status: Status | None = None

@@ -1,12 +1,12 @@
 """A holder's worklist: its own cases a page at a time, for the worklist pages and the enterprise API alike.
 
-Open cases come first, oldest registration first (so the nearest deadlines lead), then closed cases, newest
-first; one cursor walks both. Each row says the phase, its deadline and the hours left, whether it is overdue
-and how many reminders went out. Filters: the phase, the enterprise (a station's list), the registration period
-(Beijing dates); a complaint id finds that one case, closed ones included, if it is the holder's. Every read is
-a Query on the holder's partition of ``ByStation`` or ``ByEnterprise`` (or one GetItem for a complaint id), so no
-filter and no cursor ever reaches another holder's cases; the cursor is signed and bound to the holder and the
-filters (:mod:`odr_adapter.models.cursors`).
+Open cases come first, oldest registration first (the indexes' sort key; docs/worklists.md says why not by
+deadline), then closed cases, newest first; one cursor walks both. Each row says the phase, its deadline and the
+hours left, whether it is overdue and how many reminders went out. Filters: the phase, the enterprise (a station's
+list), the registration period (Beijing dates); a complaint id finds that one case, closed ones included, if it is
+the holder's. Every read is a Query on the holder's partition of ``ByStation`` or ``ByEnterprise`` (or one GetItem
+for a complaint id), so no filter and no cursor ever reaches another holder's cases; the cursor is signed and bound
+to the holder and the filters (:mod:`odr_adapter.models.cursors`).
 """
 
 from __future__ import annotations
