@@ -67,6 +67,8 @@ def main() -> None:
     units = _json("write_units.json") or {}
     write_units = units.get("write_units_per_case") or _figure(write_units_out, r"write units per case: ([\d.]+)")
     rows.append(("DynamoDB write units per case", _cell(write_units, "{:.1f}"), "bench/write_units.py"))
+    if "per_complaint" in units:
+        rows.append(("  of which per complaint", _cell(units["per_complaint"], "{:.1f}"), "the rest by the clock"))
 
     transitions_out = _run("transitions.py")
     transitions = (_json("transitions.json") or {}).get("transitions_per_case") or _figure(
