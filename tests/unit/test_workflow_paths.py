@@ -12,7 +12,9 @@ import pytest
 
 from odr_adapter.models.case import CaseWithdrawn, Feedback, InvalidAction, StaleCase
 from odr_adapter.models.directory import District
+from odr_adapter.models.links import ActionLink, link_key
 from odr_adapter.people.actions import perform
+from odr_adapter.people.pages import action_page
 from odr_adapter.ports import TransientFault
 from odr_adapter.workflow.retry import ATTEMPTS, MAX_PAUSE
 from odr_adapter.workflow.steps import (
@@ -232,6 +234,18 @@ def test_escalate_takes_an_approval_recorded_before_the_review_deadline(world: W
 
     assert escalate("U-ESCALATE-TAKEN2", "review", world.svc)["action"] == "approved"
     assert not world.case("U-ESCALATE-TAKEN2").overdue
+    link = ActionLink(
+        key=link_key("review-link-taken"),
+        complaint_id="U-ESCALATE-TAKEN2",
+        phase="review",
+        actions=["approve", "send_back"],
+        role="station",
+        recipient="310116101",
+        expires_at=world.clock.now() + timedelta(days=3),
+        created_at=world.clock.now(),
+    )
+    page = action_page(world.case("U-ESCALATE-TAKEN2"), link, world.directory.district(), world.clock.now())
+    assert "answer_taken_at_deadline" not in page.html  # how the workflow ran is not the reviewer's history
 
 
 def test_an_answer_taken_at_the_deadline_goes_where_its_callback_would_have_taken_the_workflow() -> None:

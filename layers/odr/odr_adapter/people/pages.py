@@ -244,10 +244,20 @@ def _above_claim(case: Case, amount: Decimal) -> str:
     return f"挽回金额 {amount:.2f} 元超过消费者的诉求金额 {claim:.2f} 元,请核实后再同意办结。"
 
 
+WORKFLOW_MECHANICS = (
+    "waiting",
+    "execution_started",
+    "workflow_restarted",
+    "workflow_start_owed",
+    "owing_indexed",
+    "answer_taken_at_deadline",
+)
+
+
 def _history(case: Case) -> list[dict[str, str]]:
     rows = []
     for h in case.history:
-        if h.event in ("waiting", "execution_started"):
+        if h.event in WORKFLOW_MECHANICS:
             continue  # workflow mechanics, not something a reviewer acts on
         what = EVENT_NAMES.get(h.event, h.event)
         if h.event in ("notified", "notification_failed"):
