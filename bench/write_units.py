@@ -368,6 +368,13 @@ def main() -> None:
     finally:
         stack.stop()
     found = print_figures(meter, len(result["cases"]), scenario.name, screen)
+    ingestion = result.get("ingestion") or {}
+    if ingestion.get("offered"):  # the same run's intake: what the writes above were fed with
+        found["deliveries_per_record"] = ingestion["deliveries"] / ingestion["offered"]
+        print(
+            f"\n(the same run) deliveries into the intake queue per record: {found['deliveries_per_record']:.2f}",
+            file=screen,
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "write_units.json").write_text(json.dumps({"scenario": scenario.name, **found}, indent=2) + "\n")
 

@@ -15,6 +15,7 @@ refusing messages).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -90,6 +91,11 @@ def no_pauses() -> Iterator[list[float]]:
 SaveHook = Callable[["FakeCases", Case], None]
 
 
+def _as_stored(value: Any) -> str:
+    """A value JSON lacks, as a stream image carries it: bytes (the compressed record) as base64 text."""
+    return base64.b64encode(value).decode() if isinstance(value, bytes) else str(value)
+
+
 class FakeCases:
     """CaseRepository and the case table's indexes, in a dict of stored items.
 
@@ -133,7 +139,7 @@ class FakeCases:
         ):
             self.stale += 1
             raise StaleCase(f"case {case.complaint_id} changed since version {expected}")
-        item = json.loads(json.dumps(case_item(case), default=str))
+        item = json.loads(json.dumps(case_item(case), default=_as_stored))
         self.stream.append((stored, item))
         self.items[case.complaint_id] = item
         self.saves += 1

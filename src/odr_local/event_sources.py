@@ -7,6 +7,7 @@ Lambda API: an event source mapping is not an API call the function's role makes
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -190,7 +191,8 @@ class StreamPump:
             self.position = shard.starting_sequence_number
         if shard.starting_sequence_number + len(shard.items) <= self.position:
             return False
-        records = [json.loads(json.dumps(r, default=_epoch)) for r in shard.get(self.position, self.trigger.batch_size)]
+        taken = shard.get(self.position, self.trigger.batch_size)
+        records = [json.loads(json.dumps(r, default=_as_lambda)) for r in taken]
         for record in records:
             record["awsRegion"] = self.region
             record["eventSourceARN"] = self.trigger.stream_arn
@@ -233,8 +235,11 @@ def _matches_one(pattern: Any, value: Any) -> bool:
     return bool(value == pattern)
 
 
-def _epoch(value: Any) -> Any:
-    """moto keeps ApproximateCreationDateTime as a naive UTC datetime; Lambda's event carries epoch seconds."""
+def _as_lambda(value: Any) -> Any:
+    """What moto keeps in a stream record as Lambda's event carries it: ApproximateCreationDateTime (a naive UTC
+    datetime) as epoch seconds, a binary attribute (bytes) as base64 text."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
     return int(value.replace(tzinfo=UTC).timestamp())
 
 

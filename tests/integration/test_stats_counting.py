@@ -3,6 +3,7 @@ however its batches are delivered, and the counters equal a recount of the cases
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import time
@@ -164,7 +165,14 @@ def stream_records(aws: StatsAws) -> list[dict[str, Any]]:
         record["eventSourceARN"] = aws.stream_arn
         created = record["dynamodb"]["ApproximateCreationDateTime"]
         record["dynamodb"]["ApproximateCreationDateTime"] = int(created.timestamp())
-    return json.loads(json.dumps(out))  # what crosses the Lambda boundary is JSON
+    return json.loads(json.dumps(out, default=_base64))  # what crosses the Lambda boundary is JSON
+
+
+def _base64(value: Any) -> str:
+    """A binary attribute as a Lambda event carries it (the compressed record)."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(type(value).__name__)
 
 
 Deliver = Callable[[list[dict[str, Any]]], dict[str, int]]
@@ -277,10 +285,16 @@ def plain(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for record in records:
         stream = record["dynamodb"]
         images = {
-            k: {n: des.deserialize(v) for n, v in stream[k].items()} for k in ("OldImage", "NewImage") if k in stream
+            k: {n: des.deserialize(_bytes(v)) for n, v in stream[k].items()}
+            for k in ("OldImage", "NewImage")
+            if k in stream
         }
         out.append({**record, "dynamodb": images})
     return out
+
+
+def _bytes(value: dict[str, Any]) -> dict[str, Any]:
+    return {"B": base64.b64decode(value["B"])} if "B" in value else value
 
 
 @pytest.mark.parametrize("dies_at", [1, 7, 30])

@@ -1,12 +1,16 @@
 """The case item codec: a case as DynamoDB stores it (and as a stream image shows it), both ways.
 
 Keys: ``pk=CASE#<id>``, ``sk=CASE``; beside the case document, the sparse index attributes derived from it.
-The 12315 record is kept byte-for-byte as a JSON string: DynamoDB would turn its integers into decimals.
+The 12315 record is kept as its JSON text (DynamoDB would turn its integers into decimals), compressed (zlib, a
+binary attribute): every version of the case rewrites the item, and the record is a third of it, mostly
+Chinese text that compresses to about two thirds. An item written before holds the JSON text itself; both read.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +31,7 @@ class CaseItemInvalid(ValueError):
 def case_item(case: Case) -> dict[str, Any]:
     """The stored form (plain values): the case document plus the index attributes derived from it."""
     doc = case.model_dump(mode="json", exclude_none=True)
-    doc["record"] = json.dumps(case.record, ensure_ascii=False)
+    doc["record"] = zlib.compress(json.dumps(case.record, ensure_ascii=False, separators=(",", ":")).encode(), 9)
     due = case.next_due_at
     remind = case.next_remind_at
     owes = case.owes_since
@@ -54,10 +58,9 @@ def case_of(item: Mapping[str, Any]) -> Case:
     """The case in a stored case item (plain values); raises CaseItemInvalid naming the fields at fault."""
     doc = {k: v for k, v in item.items() if k in Case.model_fields}  # not the index attributes
     try:
-        record = doc.get("record")
-        doc["record"] = json.loads(record) if isinstance(record, str) else record or {}
+        doc["record"] = record_of(doc.get("record"))
         return Case.model_validate(doc)
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, zlib.error) as exc:
         problems = (
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors(include_input=False))
             if isinstance(exc, ValidationError)
@@ -66,6 +69,24 @@ def case_of(item: Mapping[str, Any]) -> Case:
         raise CaseItemInvalid(
             f"{item.get('pk')} version {item.get('version')} is not a readable case: {problems}"
         ) from None
+
+
+def record_of(stored: Any) -> dict[str, Any]:
+    """The record as a case item holds it: compressed JSON (bytes, boto3's Binary, or base64 text as a Lambda
+    event carries a binary attribute), or the JSON text of an item written before."""
+    if isinstance(stored, str):
+        text = stored if stored.startswith("{") else zlib.decompress(base64.b64decode(stored, validate=True)).decode()
+    elif stored is None:
+        return {}
+    elif isinstance(stored, dict):
+        return stored
+    else:
+        raw = getattr(stored, "value", stored)  # boto3.dynamodb.types.Binary holds its bytes in .value
+        text = zlib.decompress(bytes(raw)).decode()
+    record = json.loads(text)
+    if not isinstance(record, dict):
+        raise ValueError("record is not a JSON object")
+    return record
 
 
 def case_from_item(item: Mapping[str, Any]) -> Case | None:

@@ -40,7 +40,7 @@ from odr_adapter.models.counters import ALL, LIFETIME, Counted, CounterItem, Cou
 MARKER_PREFIX = "APPLIED#"
 MARKER_DAYS = 30  # markers outlive any redelivery (stream records are kept 24 hours) and any quiet spell
 LEASE_SECONDS = 120  # twice the counters function's timeout: a fold older than this is dead
-WAITS = 12  # pauses for a running fold before the batch is failed (Lambda delivers it again)
+WAITS = 8  # pauses for a running fold (25 s at most) before the batch is failed (Lambda delivers it again)
 _FOLD = {"pk": {"S": "FOLD"}, "sk": {"S": "LEASE"}}
 _BATCH_GET = 100
 _DES = TypeDeserializer()
