@@ -698,7 +698,6 @@ class FakeCounters:
     def __init__(self) -> None:
         self.markers: dict[str, int] = {}
         self.values: dict[tuple[str, str], dict[str, Decimal]] = {}
-        self.folds = 0
 
     def fold(self, changes: list[Counted], now: datetime) -> int:
         fresh = []
@@ -706,7 +705,6 @@ class FakeCounters:
             if change.version > self.markers.get(change.complaint_id, 0):
                 fresh.append(change)
                 self.markers[change.complaint_id] = change.version
-        self.folds += bool(fresh)
         for change in fresh:
             for counter, values in change.deltas.items():
                 stored = self.values.setdefault(counter, {})
