@@ -169,9 +169,11 @@ class StreamPump:
     a long run's memory does not grow with every write."""
 
     RETENTION = timedelta(hours=24)
+    RETRY_SECONDS = 30.0  # a failed batch is tried again after about as long as its attempt may take in Lambda
 
-    def __init__(self, trigger: StreamTrigger, region: str) -> None:
-        self.trigger, self.region = trigger, region
+    def __init__(self, trigger: StreamTrigger, region: str, now: Callable[[], float]) -> None:
+        self.trigger, self.region, self.now = trigger, region, now
+        self.retry_at: float | None = None  # after a failed batch: the epoch second of its next attempt
         self.table_name = trigger.stream_arn.split(":table/")[1].split("/")[0]
         self.position: int | None = None  # the next sequence number to deliver
         self.delivered = 0
@@ -185,7 +187,15 @@ class StreamPump:
         shard = self._shard()
         return self.position is not None and shard.starting_sequence_number + len(shard.items) <= self.position
 
+    def next_retry(self) -> float | None:
+        """When a failed batch is delivered again: time moves on meanwhile, as it does between Lambda's attempts
+        (a batch that waits on a lease must see the lease run out)."""
+        return self.retry_at
+
     def pump_once(self) -> bool:
+        if self.retry_at is not None and self.now() < self.retry_at:
+            return False
+        self.retry_at = None
         shard = self._shard()
         if self.position is None:
             self.position = shard.starting_sequence_number
@@ -204,6 +214,8 @@ class StreamPump:
             self.position += len(records)
             self.delivered += len(records)
             self._forget_old(shard)
+        else:
+            self.retry_at = self.now() + self.RETRY_SECONDS
         return True
 
     def _forget_old(self, shard: Any) -> None:

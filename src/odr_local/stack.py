@@ -138,7 +138,9 @@ class LocalStack:
         self.api.start()
         sqs = self.client("sqs")
         self.queue_pumps = [QueuePump(t, sqs, REGION) for t in self.deployment.queues]
-        self.stream_pumps = [StreamPump(t, REGION) for t in self.deployment.streams]
+        self.stream_pumps = [
+            StreamPump(t, REGION, lambda: self.kernel.now().timestamp()) for t in self.deployment.streams
+        ]
         for pump in self.stream_pumps:  # two mappings read the case table's stream (counters, progress)
             pump.peers = [p for p in self.stream_pumps if p.table_name == pump.table_name]
         self.kernel.every(3600, moto_patches.prune_finished_threads, "prune finished interpreter threads")
@@ -167,7 +169,7 @@ class LocalStack:
         for pump in self.queue_pumps:
             self.kernel.add_source(pump.pump_once, pump.next_visible)
         for stream in self.stream_pumps:
-            self.kernel.add_source(stream.pump_once)
+            self.kernel.add_source(stream.pump_once, stream.next_retry)
         for trigger in self.deployment.schedules:
             schedule(self.kernel, trigger)
 
