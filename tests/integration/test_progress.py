@@ -4,6 +4,7 @@ order; a platform fault is retried and holds back only its own case; a stage aft
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -79,7 +80,13 @@ def stream_records(stack: LocalStack, complaint_ids: set[str]) -> list[dict[str,
     for r in mine:
         r["dynamodb"]["ApproximateCreationDateTime"] = int(r["dynamodb"]["ApproximateCreationDateTime"].timestamp())
         r["eventSourceARN"] = arn
-    return mine
+    return json.loads(json.dumps(mine, default=_base64))  # a binary attribute (the stored record) as base64 text
+
+
+def _base64(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} in a stream record")
 
 
 def queued(stack: LocalStack) -> list[dict[str, Any]]:
