@@ -31,7 +31,7 @@ def test_a_state_machine_waits_days_of_simulated_time_in_no_time(stack: LocalSta
     assert stack.wait_for(lambda: sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED")
     stopped = sfn.describe_execution(executionArn=arn)["stopDate"]
     assert stopped - began >= timedelta(days=3) and stopped - began < timedelta(days=3, seconds=5)
-    assert time.monotonic() - wall < 10
+    assert time.monotonic() - wall < 120  # three days, not 259,200 s: a bound no load on the machine can reach
 
 
 def test_a_patch_that_no_longer_finds_what_it_replaces_stops_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
