@@ -24,9 +24,9 @@ def test_every_function_loads_its_settings_from_its_own_template_environment(sta
         fresh.load()
         settings = fresh.module.obs.settings  # type: ignore[union-attr]
         assert isinstance(settings, FunctionSettings), fn.logical_id
-        for name, field in type(settings).model_fields.items():
-            if field.is_required():  # every variable it needs came from its own template environment
-                assert getattr(settings, name) == fn.environment[str(field.alias)], (fn.logical_id, name)
+        for name, variable in type(settings).variables().items():
+            if variable.required:  # every variable it needs came from its own template environment
+                assert getattr(settings, name) == fn.environment[variable.name], (fn.logical_id, name)
 
 
 @pytest.mark.parametrize(

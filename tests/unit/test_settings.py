@@ -42,3 +42,18 @@ def test_the_smtp_channel_needs_its_relay_and_login() -> None:
 def test_an_unknown_email_channel_is_refused() -> None:
     with pytest.raises(SettingsInvalid, match="EMAIL_CHANNEL"):
         MessagingSettings.load({**MESSAGING, "EMAIL_CHANNEL": "pigeon"})
+
+
+def test_a_port_out_of_range_is_refused_by_name() -> None:
+    with pytest.raises(SettingsInvalid, match="SMTP_PORT must be a port number"):
+        MessagingSettings.load({**MESSAGING, "EMAIL_CHANNEL": "ses", "SMTP_PORT": "70000"})
+
+
+def test_loaded_settings_are_frozen_and_equal_by_value() -> None:
+    """The composition root caches what it builds by the settings: equal environments, one cache entry."""
+    env = {**BASE, "REPORT_QUEUE_URL": "https://q"}
+    first, again = CloseSettings.load(env), CloseSettings.load(dict(env))
+    assert first == again and hash(first) == hash(again)
+    assert first != CloseSettings.load({**env, "REPORT_QUEUE_URL": "https://other"})
+    with pytest.raises(AttributeError):
+        first.cases_table = "x"
