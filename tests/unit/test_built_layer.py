@@ -69,12 +69,16 @@ def test_every_module_has_a_pyc_valid_whatever_the_mtimes(built: Path) -> None:
 
 def test_every_handler_starts_from_the_layer_and_the_runtimes_sdk(built: Path, tmp_path: Path) -> None:
     runtime = runtime_sdk(tmp_path / "runtime")
-    code = "import app, boto3, botocore\nprint(botocore.__file__)\nprint(callable(app.handler))"
+    code = (
+        "import app, boto3, botocore, botocore.client, wrapt\nprint(botocore.__file__)\nprint(callable(app.handler))\n"
+        # the tracer is on (as in Lambda) and X-Ray wraps every AWS call
+        "print(isinstance(vars(botocore.client.BaseClient)['_make_api_call'], wrapt.FunctionWrapper))"
+    )
     fns = functions()
     assert len(fns) >= 17
     for name, fn in fns.items():
         done = in_function(fn, built, runtime, code)
         assert done.returncode == 0, f"{name}:\n{done.stderr[-2000:]}"
-        botocore_file, handler = done.stdout.split()
+        botocore_file, handler, traced = done.stdout.split()
         assert Path(botocore_file).is_relative_to(runtime), name  # the runtime's botocore, with its boto3
-        assert handler == "True", name
+        assert (handler, traced) == ("True", "True"), name
