@@ -7,18 +7,20 @@ protocols. The composition root (:mod:`odr_adapter.wiring`) decides which is whi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from odr_adapter.clock import Clock
-from odr_adapter.models.case import Case, HistoryEvent
-from odr_adapter.models.counters import Counted, CounterItem
-from odr_adapter.models.deadlines import DeadlinePolicies
-from odr_adapter.models.directory import District
-from odr_adapter.models.feed import Checkpoint
-from odr_adapter.models.links import ActionLink, ActionName
-from odr_adapter.models.sessions import Holder, SessionRecord
-from odr_adapter.models.worklists import CasePage, CaseQuery
+if TYPE_CHECKING:  # the models are named here, not used: a function imports only the models it uses (cold start)
+    from datetime import datetime
+
+    from odr_adapter.clock import Clock
+    from odr_adapter.models.case import Case, HistoryEvent
+    from odr_adapter.models.counters import Counted, CounterItem
+    from odr_adapter.models.deadlines import DeadlinePolicies
+    from odr_adapter.models.directory import District
+    from odr_adapter.models.feed import Checkpoint
+    from odr_adapter.models.links import ActionLink, ActionName
+    from odr_adapter.models.sessions import Holder, SessionRecord
+    from odr_adapter.models.worklists import CasePage, CaseQuery
 
 # --- cases and their workflow ---------------------------------------------------------------------------------
 
