@@ -44,7 +44,8 @@ from odr_adapter.models.record import parse_record
 from odr_adapter.models.sessions import Holder, SessionRecord
 from odr_adapter.models.worklists import CasePage, CaseQuery
 from odr_adapter.ports import DeliveryFailed, Resumed, Services, TokenGone
-from odr_adapter.workflow.steps import register_wait, screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
+from odr_adapter.workflow.steps import register_wait
 
 
 class ConditionFailed(Exception):

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from odr_adapter.observability import BY_CASE, Observed
 from odr_adapter.settings import StepSettings
 from odr_adapter.wiring import services
-from odr_adapter.workflow.steps import apply_screening
+from odr_adapter.workflow.screening import apply_screening
 
 obs = Observed(StepSettings)
 

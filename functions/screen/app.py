@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from odr_adapter.observability import BY_CASE, Observed
 from odr_adapter.settings import StepSettings
 from odr_adapter.wiring import services
-from odr_adapter.workflow.steps import screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
 
 obs = Observed(StepSettings)
 

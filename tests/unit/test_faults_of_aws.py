@@ -20,7 +20,7 @@ from odr_adapter.people.link_requests import submit_link
 from odr_adapter.people.submissions import Outcome, act
 from odr_adapter.ports import TransientFault
 from odr_adapter.workflow.retry import ATTEMPTS
-from odr_adapter.workflow.steps import screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
 from tests.fakes import World
 from tests.unit.conftest import START, load_example
 

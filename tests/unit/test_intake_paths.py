@@ -14,7 +14,7 @@ import pytest
 from odr_adapter.feed.intake import ingest, parse_message
 from odr_adapter.feed.polling import poll
 from odr_adapter.models.case import CaseWithdrawn
-from odr_adapter.workflow.steps import screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
 from tests.fakes import FakeFeed, FakeFeedState, FakeQueue, World
 from tests.unit.conftest import START, record
 

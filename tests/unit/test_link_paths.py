@@ -12,7 +12,7 @@ from odr_adapter.messages.sending import send_message
 from odr_adapter.models.case import Case
 from odr_adapter.models.links import ActionLink, link_key
 from odr_adapter.people.link_requests import open_link, submit_link
-from odr_adapter.workflow.steps import screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
 from tests.fakes import World
 from tests.unit.conftest import load_example
 

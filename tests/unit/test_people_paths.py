@@ -17,7 +17,8 @@ from odr_adapter.models.links import link_key
 from odr_adapter.people.actions import DeadlinePassed, NotYetWaiting, perform
 from odr_adapter.people.enterprise_api import CaseNotFound, Unauthorised, api_answer, authenticate, enterprise_act
 from odr_adapter.people.submissions import act
-from odr_adapter.workflow.steps import close, escalate, screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
+from odr_adapter.workflow.steps import close, escalate
 from tests.fakes import World
 from tests.unit.conftest import START, load_example
 

@@ -12,7 +12,8 @@ from odr_adapter.data_access.case_items import case_change
 from odr_adapter.feed.progress import queue_progress, stages
 from odr_adapter.models.case import Case
 from odr_adapter.people.actions import perform
-from odr_adapter.workflow.steps import close, screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
+from odr_adapter.workflow.steps import close
 from tests.fakes import World
 from tests.unit.conftest import load_example
 

@@ -14,7 +14,8 @@ from odr_adapter.models.case import Case
 from odr_adapter.models.links import link_key
 from odr_adapter.people.actions import perform
 from odr_adapter.people.reminders import remind, send_reminders
-from odr_adapter.workflow.steps import escalate, screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
+from odr_adapter.workflow.steps import escalate
 from tests.fakes import World
 from tests.unit.conftest import START, record
 

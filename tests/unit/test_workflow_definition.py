@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from odr_adapter.messages.sending import notify
-from odr_adapter.workflow.steps import screen_and_route
+from odr_adapter.workflow.screening import screen_and_route
 from tests.fakes import World
 from tests.unit.conftest import record
 

@@ -17,14 +17,8 @@ from odr_adapter.people.actions import perform
 from odr_adapter.people.pages import action_page
 from odr_adapter.ports import TransientFault
 from odr_adapter.workflow.retry import ATTEMPTS, MAX_PAUSE
-from odr_adapter.workflow.steps import (
-    apply_screening,
-    close,
-    escalate,
-    record_failure,
-    register_wait,
-    screen_and_route,
-)
+from odr_adapter.workflow.screening import apply_screening, screen_and_route
+from odr_adapter.workflow.steps import close, escalate, record_failure, register_wait
 from tests.fakes import World
 from tests.unit.conftest import START, record
 
