@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -23,32 +22,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
-    WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
 from stdnum.cn import uscc as stdnum_uscc
 
 from odr_adapter.clock import local
-
-MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
-
-
-def _money(value: Any) -> Decimal:
-    """Yuan as a decimal string: digits, then at most two decimals ("199", "199.5" and "199.00" alike).
-
-    Never a JSON number (a binary float cannot hold 0.1), an exponent ("1E+11"), NaN, Infinity, a sign or spaces.
-    """
-    if not isinstance(value, str):
-        raise PydanticCustomError("money_type", 'money must be a decimal string such as "299.00"')
-    if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]+)?", value):
-        raise PydanticCustomError(
-            "money_format", "money must be digits with an optional decimal part (no sign, exponent or spaces)"
-        )
-    amount = Decimal(value)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise PydanticCustomError("money_places", "money has at most two decimal places")
-    return amount
+from odr_adapter.models.money import Money
 
 
 def _uscc(value: Any) -> str:
@@ -108,13 +86,6 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_money)]
-MoneyString = Annotated[
-    Decimal,
-    BeforeValidator(_money),
-    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["199.00", "199"]}),
-]
-"""Money in a request body: the same decimal string, documented as such in the OpenAPI document."""
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp), AfterValidator(_representable)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Uscc = Annotated[str, BeforeValidator(_uscc)]

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, m
 from odr_adapter.messages.sending import message_key
 from odr_adapter.models.case import MAX_SEND_BACKS, Case, Feedback, InvalidAction, PendingWait, transition
 from odr_adapter.models.links import ActionName
-from odr_adapter.models.record import MoneyString
+from odr_adapter.models.money import MoneyString
 from odr_adapter.ports import Services, TokenGone, TransientFault
 from odr_adapter.rules.calendars import compute_deadline
 from odr_adapter.rules.screening import RefusalReason
