@@ -10,10 +10,11 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from odr_adapter.models.directory import District
-from odr_adapter.models.record import Complaint
+if TYPE_CHECKING:  # named, not used: the pages read the refusal names without loading the record's checks
+    from odr_adapter.models.directory import District
+    from odr_adapter.models.record import Complaint
 
 RefusalReason = Literal[
     "outside_jurisdiction", "handled_elsewhere", "not_consumer_dispute", "time_barred", "incomplete"
