@@ -20,7 +20,6 @@ from datetime import date, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-import phonenumbers
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from odr_adapter.clock import local
@@ -70,6 +69,10 @@ def contact_of(text: str | None) -> Contact | None:
         return None
     if "@" in typed:
         return Contact("email", typed.casefold()) if _EMAIL.match(typed) else None
+    # Only signing in reads a mobile number (a session's pages never do): phonenumbers loads here, not at every
+    # cold start of the worklists (bench/cold_start.py)
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(typed, "CN")
     except phonenumbers.NumberParseException:
