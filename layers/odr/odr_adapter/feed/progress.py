@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from odr_adapter.clock import local
 from odr_adapter.feed.client import PlatformError
-from odr_adapter.models.case import Case, HistoryEvent
-from odr_adapter.models.directory import District
+
+if TYPE_CHECKING:  # read, never built here: posting a queued stage (ReportProgressFunction) loads no model
+    from odr_adapter.models.case import Case, HistoryEvent
+    from odr_adapter.models.directory import District
 
 StageName = Literal["dispatched", "accepted", "result_reported", "under_review", "sent_back"]
 STAGES: tuple[StageName, ...] = ("dispatched", "accepted", "result_reported", "under_review", "sent_back")
