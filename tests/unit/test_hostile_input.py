@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from odr_adapter.feed.intake import ingest, intake_message, parse_message
+from odr_adapter.feed.intake import ingest, parse_message
+from odr_adapter.feed.intake_queue import intake_message
 from odr_adapter.feed.webhook import PushRejected, accept_push
 from odr_adapter.messages.sending import send_message
 from odr_adapter.models.directory import District

@@ -4,7 +4,7 @@ A record that cannot become a case is quarantined with every reason, never dropp
 blocks the queue: one that breaks the contract, one holding text no store can carry (a lone surrogate: half an
 emoji cut by the sender), one too large to keep in a case item (:data:`~odr_adapter.models.limits.MAX_RECORD_BYTES`),
 and one too large for the queue itself, which the webhook and the poller replace by a digest at the edge
-(:func:`intake_message`) so that the rest of their push or page goes on.
+(:func:`~odr_adapter.feed.intake_queue.intake_message`) so that the rest of their push or page goes on.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from typing import Any, Literal
 from odr_adapter.models.case import Case, execution_name, transition
 from odr_adapter.models.limits import (
     MAX_RECORD_BYTES,
-    QUEUE_MESSAGE_BYTES,
-    digest_stub,
     is_digest_stub,
     text_bytes,
     unpaired_surrogates,
@@ -36,18 +34,6 @@ class Refused:
 
     raw: Any
     problems: list[dict[str, str]]
-
-
-def intake_message(record: Any, source: str) -> dict[str, Any]:
-    """The intake message for one record: ``{"record": ..., "source": ...}``, or, for a record that would not
-    fit in a queue message, its digest and the reason (``"problems"``), so it is quarantined, not lost, and the
-    rest of the push or page is queued as usual."""
-    message = {"record": record, "source": source}
-    size = text_bytes(message)
-    if size <= QUEUE_MESSAGE_BYTES:
-        return message
-    reason = f"record is {size} bytes; a queued record is at most {QUEUE_MESSAGE_BYTES} (kept as its SHA-256)"
-    return {"record": digest_stub(record), "source": source, "problems": [{"path": "(record)", "reason": reason}]}
 
 
 def parse_message(body: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ a later one, and owes nothing (intake would only drop it, or heal what is owed) 
 
 A bad record never stalls the feed: records are queued as they came (intake judges and quarantines them), one
 holding a lone surrogate is carried with ``\\u`` escapes, and one too large for a queue message is queued as its
-digest with the reason (:func:`~odr_adapter.feed.intake.intake_message`), so the page is queued and the cursor
+digest with the reason (:func:`~odr_adapter.feed.intake_queue.intake_message`), so the page is queued and the cursor
 moves past it.
 """
 
@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from odr_adapter.clock import Clock
-from odr_adapter.feed.intake import intake_message
+from odr_adapter.feed.intake_queue import intake_message
 from odr_adapter.models.feed import Checkpoint
 from odr_adapter.models.limits import json_text
 from odr_adapter.ports import BulkQueue, Feed, HeldRecords, StateStore

@@ -9,7 +9,7 @@ platform sends it again.
 
 Records themselves are not judged here: intake validates each one and quarantines what is wrong, so nothing is
 lost and one bad record never holds up the others. A record too large for a queue message is queued as its digest
-with the reason (:func:`~odr_adapter.feed.intake.intake_message`), to be quarantined like any other bad record.
+with the reason (:func:`~odr_adapter.feed.intake_queue.intake_message`), to be quarantined like any other bad record.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from odr_adapter.clock import Clock
-from odr_adapter.feed.intake import intake_message
+from odr_adapter.feed.intake_queue import intake_message
 from odr_adapter.models.limits import RequestRejected, body_bytes, loads_limited
 from odr_adapter.ports import BulkQueue
 
