@@ -4,9 +4,9 @@ One class per function, composed of the groups below, loaded at cold start: a va
 function's template environment stops it there, with an error that names the variable, rather than becoming
 ``""`` and failing later on a call that names nothing.
 
-Plain classes, not pydantic models: the settings are strings read once, and some thirty pydantic model classes
-cost a cold start about 25 ms of CPU to define (more than the rest of this module's users need from pydantic,
-and all of it for a function that validates nothing else with pydantic; bench/cold_start.py).
+Plain classes, not pydantic models: the settings are strings read once. As pydantic models their thirty-odd
+classes cost every cold start about 25 ms of CPU to define, and a function that validates nothing else with
+pydantic paid for importing pydantic too (bench/cold_start.py).
 """
 
 from __future__ import annotations
