@@ -37,3 +37,17 @@ def test_the_record_is_stored_compressed_and_read_back_as_it_came() -> None:
         json.dumps(case.record, ensure_ascii=False),  # an item written before: the JSON text itself
     ):
         assert case_of({**item, "record": stored}).record == case.record
+
+
+def test_fields_at_their_defaults_are_not_stored_and_read_back_as_they_were() -> None:
+    case = _case()
+    item = case_item(case)
+    assert not {"execution_started", "send_backs", "overdue", "reminders_sent", "notes_owed", "deadlines"} & set(item)
+    assert (item["status"], item["version"]) == ("received", 1)  # read raw: the stream's filter, the indexes
+    assert case_of(item) == case
+    changed = transition(case, "started", "workflow", START, execution_started=True, send_backs=1)[0]
+    stored = case_item(changed)
+    assert (stored["execution_started"], stored["send_backs"]) == (True, 1)
+    assert case_of(stored) == changed
+    written_before = {**item, "execution_started": False, "notes_owed": [], "deadlines": {}}  # every field stored
+    assert case_of(written_before) == case

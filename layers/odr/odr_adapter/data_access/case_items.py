@@ -4,6 +4,7 @@ Keys: ``pk=CASE#<id>``, ``sk=CASE``; beside the case document, the sparse index 
 The 12315 record is kept as its JSON text (DynamoDB would turn its integers into decimals), compressed (zlib, a
 binary attribute): every version of the case rewrites the item, and the record is a third of it, mostly
 Chinese text that compresses to about two thirds. An item written before holds the JSON text itself; both read.
+Fields at their defaults are not stored (an item written before holds them; both read).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
 
 from odr_adapter.clock import iso_z
 from odr_adapter.models.case import Case
@@ -28,9 +30,23 @@ class CaseItemInvalid(ValueError):
     """A case item that cannot be read; says which fields, never their values (they may be personal)."""
 
 
+_ALWAYS = frozenset({"status", "version", "history"})  # status is read raw: the stream's filter, index projections
+_DEFAULTS = {
+    name: to_jsonable_python(field.get_default(call_default_factory=True))
+    for name, field in Case.model_fields.items()
+    if not field.is_required() and name not in _ALWAYS
+}
+
+
 def case_item(case: Case) -> dict[str, Any]:
-    """The stored form (plain values): the case document plus the index attributes derived from it."""
-    doc = case.model_dump(mode="json", exclude_none=True)
+    """The stored form (plain values): the case document plus the index attributes derived from it.
+
+    A field at its default is left out (reading fills it in): most of a case's flags and lists stay at theirs
+    for its whole life, and each one stored is an attribute to write, name and all, with every version."""
+    doc = case.model_dump(mode="json", exclude_none=True, exclude={"record"})
+    for name, default in _DEFAULTS.items():
+        if name in doc and doc[name] == default:
+            del doc[name]
     doc["record"] = zlib.compress(json.dumps(case.record, ensure_ascii=False, separators=(",", ":")).encode(), 9)
     due = case.next_due_at
     remind = case.next_remind_at
