@@ -29,6 +29,9 @@ from odr_adapter.models.limits import (
     RequestRejected,
     is_digest_stub,
     loads_limited,
+    surrogates_and_size,
+    text_bytes,
+    unpaired_surrogates,
 )
 from odr_adapter.models.links import ActionLink, link_key
 from odr_adapter.models.record import parse_record
@@ -298,3 +301,16 @@ def test_an_amount_above_the_claim_on_the_page_changes_nothing_and_leaves_the_li
     assert link is not None and link.used_at is None  # released: the specialist can correct the amount
     done = submit_link(sent.link_id, {**form, "recovered_amount": "199"}, world.svc, world.delivery)
     assert done.status == 200 and world.case(cid).feedback.recovered_amount == Decimal("199.00")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"description": "收到的电热水壶", "quantity": 1},
+        {"description": "半个表情\ud83d", "attachments": [{"name": "a\udc00"}]},
+        {"键\ud83d": "value"},
+        {"description": "not a character\ufffe"},  # unsafe for SQS, not a surrogate
+    ],
+)
+def test_surrogates_and_size_from_one_dump_say_what_the_walk_and_the_text_say(value: dict[str, Any]) -> None:
+    assert surrogates_and_size(value) == (unpaired_surrogates(value), text_bytes(value))

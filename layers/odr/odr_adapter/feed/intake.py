@@ -15,12 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from odr_adapter.models.case import Case, execution_name, transition
-from odr_adapter.models.limits import (
-    MAX_RECORD_BYTES,
-    is_digest_stub,
-    text_bytes,
-    unpaired_surrogates,
-)
+from odr_adapter.models.limits import MAX_RECORD_BYTES, is_digest_stub, surrogates_and_size
 from odr_adapter.models.record import LONE_SURROGATE, Complaint, Problem, RecordInvalid, parse_record
 from odr_adapter.ports import Services, TokenGone
 from odr_adapter.workflow.retry import on_stale
@@ -60,8 +55,8 @@ def _plain(problem: Any) -> dict[str, str]:
 def record_problems(raw: Any) -> list[Problem]:
     """Why a record cannot be stored as it is, whatever the contract says of it: text no store can carry,
     or a size no case item can hold. Empty when it can be."""
-    problems = [Problem(path=path, reason=LONE_SURROGATE) for path in unpaired_surrogates(raw)]
-    size = text_bytes(raw)
+    surrogates, size = surrogates_and_size(raw)
+    problems = [Problem(path=path, reason=LONE_SURROGATE) for path in surrogates]
     if size > MAX_RECORD_BYTES:
         problems.append(
             Problem(path="(record)", reason=f"record is {size} bytes; a case keeps at most {MAX_RECORD_BYTES}")

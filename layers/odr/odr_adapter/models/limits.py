@@ -104,6 +104,15 @@ def text_bytes(value: Any) -> int:
     return len(json_text(value).encode("utf-8"))
 
 
+def surrogates_and_size(value: Any) -> tuple[list[str], int]:
+    """:func:`unpaired_surrogates` and :func:`text_bytes` of ``value`` from one JSON dump: a lone surrogate in a
+    key or a string shows in the text, so the walk that finds its paths runs only when there is one."""
+    text = json.dumps(value, ensure_ascii=False)
+    if not _UNSAFE.search(text):
+        return [], len(text.encode("utf-8"))
+    return unpaired_surrogates(value), len(json.dumps(value).encode("utf-8"))
+
+
 def unpaired_surrogates(value: Any, path: str = "") -> list[str]:
     """The paths (``consumer.name``, ``attachments.0.url``) of keys and strings holding a lone surrogate."""
     if isinstance(value, str):
