@@ -1,5 +1,6 @@
 """Consume the intake queue: each feed record becomes or updates exactly one case (partial batch failures)."""
 
+from collections import Counter
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,14 +26,39 @@ METRIC = {
 }
 
 
+ingested: Counter[tuple[str, str]] = Counter()  # this invocation's (outcome, source) counts
+
+
 def record_handler(record: SQSRecord) -> str:
     message = parse_message(record.body)
     outcome = ingest(message.get("record"), services(obs.settings))
-    obs.metrics.add_metric(name=METRIC[outcome], unit=MetricUnit.Count, value=1)
-    obs.logger.info("ingested", extra={"outcome": outcome, "source": message.get("source")})
+    ingested[outcome, str(message.get("source"))] += 1
     return outcome
+
+
+def _report() -> None:
+    """The batch's outcomes: one value per metric (a sum, as the dashboard reads them) and one log line, not one
+    of each per record."""
+    by_metric: Counter[str] = Counter()
+    for (outcome, _), count in ingested.items():
+        by_metric[METRIC[outcome]] += count
+    for name, count in by_metric.items():
+        obs.metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+    if ingested:
+        outcomes: Counter[str] = Counter()
+        sources: Counter[str] = Counter()
+        for (outcome, source), count in ingested.items():
+            outcomes[outcome] += count
+            sources[source] += count
+        obs.logger.info("ingested", extra={"outcomes": dict(outcomes), "sources": dict(sources)})
 
 
 @obs.handler(None)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    ingested.clear()
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        _report()

@@ -3,8 +3,11 @@ complaint costs two AWS calls (the conditional write and the start), counted by 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
+
+import pytest
 
 from odr_adapter.models.case import transition
 from odr_local import aws_calls, invoker
@@ -117,3 +120,36 @@ def test_a_new_complaint_costs_two_aws_calls_a_duplicate_one_and_a_revision_two(
     assert _intake_calls(stack) - before == Counter({"dynamodb:PutItem": 2})  # the create, then the revision
     case = stack.cases.get(ids[1])
     assert case is not None and (case.revision, case.record["demand"], case.status) == (2, "换货", "dispatched")
+
+
+def test_a_batch_reports_its_outcomes_once_as_metric_sums_and_one_log_line_without_personal_data(
+    stack: LocalStack,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, second = record(complaint_id="IT-INTAKE-METRIC-1"), record(complaint_id="IT-INTAKE-METRIC-2")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    capsys.readouterr()
+    caplog.clear()
+    _intake(
+        sqs_event(
+            [
+                {"record": first, "source": "push"},
+                {"record": second, "source": "poll"},
+                {"record": first, "source": "poll"},  # a duplicate delivery
+                {"record": record("bad-record", complaint_id="IT-INTAKE-METRIC-3"), "source": "poll"},
+            ]
+        )
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = [line for line in lines if "_aws" in line]
+    assert len(emf) == 1  # the batch's metrics, flushed once
+    values = {m["Name"]: emf[0][m["Name"]] for m in emf[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert values == {"CasesCreated": [2.0], "IntakeDuplicates": [1.0], "RecordsQuarantined": [1.0]}  # one value each
+    ingested = [r for r in caplog.records if r.name == "intake" and r.getMessage() == "ingested"]
+    assert len(ingested) == 1  # one line for the batch (the logger writes to the stream it was made with)
+    assert vars(ingested[0])["outcomes"] == {"created": 2, "duplicate": 1, "quarantined": 1}
+    assert vars(ingested[0])["sources"] == {"push": 1, "poll": 3}
+    text = json.dumps([lines, [vars(r) for r in ingested]], ensure_ascii=False, default=str)
+    assert first["consumer"]["name"] not in text and first["consumer"]["phone"] not in text
