@@ -229,6 +229,23 @@ def test_impossible_phones_are_rejected(example, phone: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    ("phone", "reason"),
+    [
+        ("1376123456", "phone is not a valid mainland mobile or landline number"),
+        ("+852 6123 4567", "phone is not a valid mainland mobile or landline number"),
+        ("4008123123", "phone must be a mainland mobile or landline number"),  # valid, but a toll-free service line
+        ("not a phone", "phone is not a telephone number"),
+    ],
+)
+def test_a_rejected_phone_says_why(example, phone: str, reason: str) -> None:
+    raw = example("odr-by-uscc")
+    raw["consumer"]["phone"] = phone
+    with pytest.raises(RecordInvalid) as caught:
+        parse_record(raw)
+    assert [(p.path, p.reason) for p in caught.value.problems] == [("consumer.phone", reason)]
+
+
+@pytest.mark.parametrize(
     "uscc",
     [
         "91310116MA1JK7Q26G",  # wrong check character

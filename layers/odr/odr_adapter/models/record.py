@@ -51,9 +51,10 @@ def _phone(value: Any) -> str:
         number = phonenumbers.parse(value, "CN")
     except phonenumbers.NumberParseException as exc:
         raise ValueError("phone is not a telephone number") from exc
-    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
+    # number_type is UNKNOWN exactly when is_valid_number is false (it is how that is decided): one look-up
+    kind = phonenumbers.number_type(number) if number.country_code == 86 else phonenumbers.PhoneNumberType.UNKNOWN
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
         raise ValueError("phone is not a valid mainland mobile or landline number")
-    kind = phonenumbers.number_type(number)
     allowed = {
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE,
