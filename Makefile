@@ -1,6 +1,7 @@
 # odr-adapter: every target installs what it needs into .venv first.
 PYTHON ?= python3.11
 VENV := .venv
+TEST_WORKERS ?= 2  # pytest-xdist workers for make test (tests/conftest.py keeps a file's tests together)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
@@ -35,7 +36,7 @@ browser:  ## Debian's chromium and its driver for tests/browser (installed only 
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 
 test: lint browser  ## ruff, mypy, sam validate --lint, cfn-lint, then every pytest suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
