@@ -212,13 +212,6 @@ class FakeCases:
         )
         return [cid for _, cid in found]
 
-    def for_station(self, station_code: str) -> list[Case]:
-        return self._by("station_pk", f"STATION#{station_code}")
-
-    def _by(self, attribute: str, value: str) -> list[Case]:
-        found = sorted((item["reg_sk"], cid) for cid, item in self.items.items() if item.get(attribute) == value)
-        return self._cases(cid for _, cid in found)
-
     def _cases(self, ids: Iterator[str] | Any) -> list[Case]:
         return [c for c in (self.get(cid) for cid in ids) if c is not None]
 

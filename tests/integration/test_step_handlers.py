@@ -31,7 +31,6 @@ def test_screen_dispatches_an_odr_case_with_deadlines(stack: LocalStack, invoke:
     assert "IT-SCREEN-ODR-01" in [
         c.complaint_id for c in stack.cases.due_before(case.deadlines["acceptance"].due_at.replace(hour=17))
     ]
-    assert "IT-SCREEN-ODR-01" in [c.complaint_id for c in stack.cases.for_station("JS-ZJ")]
     pages = CasePageStore(stack.deployment.ref("CasesTable"))
     listed: list[str] = []
     start: dict[str, str] | None = None

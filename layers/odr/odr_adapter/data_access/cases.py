@@ -194,13 +194,6 @@ class CaseStore:
             for item in page["Items"]:
                 yield case_of(_plain(item))
 
-    def for_station(self, station_code: str) -> list[Case]:
-        return self._cases(
-            IndexName="ByStation",
-            KeyConditionExpression="station_pk = :s",
-            ExpressionAttributeValues=_item({":s": f"STATION#{station_code}"}),
-        )
-
     def closed_for_station(self, station_code: str, registered_before: datetime) -> list[Case]:
         """A station's closed cases registered before a time (a case closed by then was registered before it)."""
         return self._cases(
