@@ -1,7 +1,8 @@
 # odr-adapter: every target installs what it needs into .venv first.
 PYTHON ?= python3.11
 VENV := .venv
-TEST_WORKERS ?= 2  # pytest-xdist workers for make test (tests/conftest.py keeps a file's tests together)
+# pytest-xdist workers for make test (tests/conftest.py keeps a file's tests together)
+TEST_WORKERS ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
