@@ -75,9 +75,10 @@ def _kind(item: Item) -> str:
     if pk.startswith("CASE#"):
         if sk != "CASE":
             return f"case {sk.split('#')[0].lower()}"
-        history = item.attrs.get("history")  # its JSON text (data_access.case_items)
-        events = json.loads(history.value) if history is not None else []
-        return f"case item: {events[-1].get('event', '?') if events else '?'}"
+        history = item.attrs.get("history")
+        last = history.value[-1].value if history is not None and history.value else {}
+        event = last.get("event")
+        return f"case item: {event.value if event is not None else '?'}"
     prefix = pk.split("#")[0]
     if prefix == "APPLIED":
         return "counter marker"

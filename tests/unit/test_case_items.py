@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 from boto3.dynamodb.types import Binary
 
-from odr_adapter.data_access.case_items import CaseItemInvalid, case_item, case_of
+from odr_adapter.data_access.case_items import case_item, case_of
 from odr_adapter.models.case import Case, transition
 from tests.unit.conftest import START, load_example
 
@@ -52,21 +51,3 @@ def test_fields_at_their_defaults_are_not_stored_and_read_back_as_they_were() ->
     assert case_of(stored) == changed
     written_before = {**item, "execution_started": False, "notes_owed": [], "deadlines": {}}  # every field stored
     assert case_of(written_before) == case
-
-
-def test_the_history_is_stored_as_its_json_text_and_an_item_with_it_as_a_list_reads_the_same() -> None:
-    case = transition(_case(), "screened", "workflow", START, detail={"rule": "受理", "days": 2})[0]
-    item = case_item(case)
-    assert isinstance(item["history"], str)
-    assert [e["event"] for e in json.loads(item["history"])] == ["received", "screened"]
-    assert "受理" in item["history"]  # as it is, not escaped: a third of the bytes
-    assert case_of(item) == case
-    as_a_list = case.model_dump(mode="json")["history"]  # as items were written before
-    assert case_of({**item, "history": as_a_list}) == case
-
-
-def test_an_unreadable_history_is_named_without_its_values() -> None:
-    item = {**case_item(_case()), "history": '[{"event": "received", "detail": {"name": "林晓"'}
-    with pytest.raises(CaseItemInvalid, match=r"is not a readable case: history is not JSON$") as caught:
-        case_of(item)
-    assert "林晓" not in str(caught.value)

@@ -4,9 +4,7 @@ Keys: ``pk=CASE#<id>``, ``sk=CASE``; beside the case document, the sparse index 
 The 12315 record is kept as its JSON text (DynamoDB would turn its integers into decimals), compressed (zlib, a
 binary attribute): every version of the case rewrites the item, and the record is a third of it, mostly
 Chinese text that compresses to about two thirds. An item written before holds the JSON text itself; both read.
-The history is kept as its JSON text too: one attribute, not a list of maps of maps that every write serializes
-and every read parses node by node (an event is six of them), and it grows with each version. Fields at their
-defaults are not stored. An item written before holds the history as a list, and every field; both read.
+Fields at their defaults are not stored (an item written before holds them; both read).
 """
 
 from __future__ import annotations
@@ -32,7 +30,6 @@ class CaseItemInvalid(ValueError):
     """A case item that cannot be read; says which fields, never their values (they may be personal)."""
 
 
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # the record's and the history's JSON
 _ALWAYS = frozenset({"status", "version", "history"})  # status is read raw: the stream's filter, index projections
 _DEFAULTS = {
     name: to_jsonable_python(field.get_default(call_default_factory=True))
@@ -50,8 +47,7 @@ def case_item(case: Case) -> dict[str, Any]:
     for name, default in _DEFAULTS.items():
         if name in doc and doc[name] == default:
             del doc[name]
-    doc["history"] = _COMPACT.encode(doc["history"])
-    doc["record"] = zlib.compress(_COMPACT.encode(case.record).encode(), 9)
+    doc["record"] = zlib.compress(json.dumps(case.record, ensure_ascii=False, separators=(",", ":")).encode(), 9)
     due = case.next_due_at
     remind = case.next_remind_at
     owes = case.owes_since
@@ -77,18 +73,14 @@ def is_case_item(item: Mapping[str, Any]) -> bool:
 def case_of(item: Mapping[str, Any]) -> Case:
     """The case in a stored case item (plain values); raises CaseItemInvalid naming the fields at fault."""
     doc = {k: v for k, v in item.items() if k in Case.model_fields}  # not the index attributes
-    part = "record"
     try:
         doc["record"] = record_of(doc.get("record"))
-        part = "history"
-        if isinstance(doc.get("history"), str):
-            doc["history"] = json.loads(doc["history"])
         return Case.model_validate(doc)
     except (ValueError, ValidationError, zlib.error) as exc:
         problems = (
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors(include_input=False))
             if isinstance(exc, ValidationError)
-            else f"{part} is not JSON"
+            else "record is not JSON"
         )
         raise CaseItemInvalid(
             f"{item.get('pk')} version {item.get('version')} is not a readable case: {problems}"
