@@ -301,6 +301,7 @@ class ScenarioRun:
         period = Period.covering(closed) if closed else Period(today, today)
         report = build_report(store, period, {s.code: s.name for s in self.stack.district.stations})
         path = ROOT / "build" / "report.html"
+        path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no build/ yet
         write_html(report, path, self.stack.now())
         print(f"HTML report: {path}", file=self.out)
         return report
