@@ -23,7 +23,9 @@ the other's leftovers. Both sides are warmed by one batch first, untimed: the in
 start (imports, settings, clients: bench/cold_start.py's figure), which an earlier version of this bench timed
 as intake work. Two clocks: wall time, and the CPU time of the bench's thread, which does all of both sides'
 work (the handler runs in it, and moto answers its calls in it, in-process); CPU time is the one to read on a
-shared machine, where wall time also counts the waits for a core.
+shared machine, where wall time also counts the waits for a core. Even CPU time swings with the neighbours (a
+batch beside another test run can take twice as long), so the median of the batches' ratios is printed with its
+quartiles: the total's ratio moves with a few slow batches on either side.
 
 Run: .venv/bin/python bench/intake_calls.py [N]
 """
