@@ -1,8 +1,9 @@
 # odr-adapter: every target installs what it needs into .venv first.
 PYTHON ?= python3.11
 VENV := .venv
-# pytest-xdist workers for make test (tests/conftest.py keeps a file's tests together)
-TEST_WORKERS ?= 2
+# pytest-xdist workers for make test (tests/conftest.py keeps a file's tests together): three on two cores,
+# since the scenario runs wait on threads and subprocesses part of the time
+TEST_WORKERS ?= 3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
