@@ -14,7 +14,11 @@ that moto still has what it replaces and fails loudly at start-up if not, naming
   copied instead, and put back (with the stream records it wrote dropped) when it fails.
 - DynamoDB answers: moto 5.2 serializes every nested attribute value through the service model, member by
   member (a case item with its history took 12 ms per GetItem). Attribute values are already in their wire
-  form: they are written out as they are.
+  form: they are written out as they are. Requests the same way: each attribute value (a structure of ten
+  members) was parsed member by member through the service model; it is read as it is, blobs decoded.
+- Writing an item checked its size once per attribute, summing every attribute set before (quadratic in the
+  attribute count: 136 size computations, the history included each time, for a 16-attribute case item): the
+  size is checked once, on the whole item, against the same limit.
 - Item sizes: a Query computes the size of every candidate item, each time (twice for those it returns); an
   item's size is kept on it until an update changes the item in place.
 - Comparing two strings or two numbers (a Query matching and sorting keys, millions of times in a long run)
@@ -48,8 +52,11 @@ import moto
 import moto.backends as moto_backends
 import moto.dynamodb.models as dynamodb_models
 from moto.awslambda.models import LambdaFunction
+from moto.core.parse import BaseJSONParser
 from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
 from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.parser import utils as sfn_utils
@@ -218,6 +225,66 @@ def _attribute_values_as_they_are() -> None:
 
     serialize_structure._odr_patched = True  # type: ignore[attr-defined]
     BaseJSONSerializer._serialize_type_structure = serialize_structure  # type: ignore[method-assign]
+
+
+def _parsed(parser: Any, value: dict[str, Any]) -> Any:
+    """An attribute value from a request's JSON, as moto's service-model parser leaves it (blobs as bytes)."""
+    parsed = parser.MAP_TYPE()
+    for kind, inner in value.items():
+        if inner is None or kind not in _ATTRIBUTE_KINDS:
+            continue
+        if kind == "M":
+            inner = parser.MAP_TYPE((k, _parsed(parser, v) if isinstance(v, dict) else v) for k, v in inner.items())
+        elif kind == "L":
+            inner = [_parsed(parser, v) if isinstance(v, dict) else v for v in inner]
+        elif kind == "B":
+            inner = parser._blob_parser(inner)
+        elif kind == "BS":
+            inner = [parser._blob_parser(v) for v in inner]
+        parsed[kind] = inner
+    return parsed
+
+
+_ATTRIBUTE_KINDS = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+
+
+def _attribute_values_read_as_they_are() -> None:
+    general = BaseJSONParser._parse_structure
+    if getattr(general, "_odr_patched", False):
+        return
+    if "raw_value = value.get(json_name)" not in inspect.getsource(general):
+        raise RuntimeError(f"moto {moto.__version__}: BaseJSONParser._parse_structure changed; adapt the patch")
+
+    def parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.name == "AttributeValue" and isinstance(value, dict) and set(shape.members) == _ATTRIBUTE_KINDS:
+            return _parsed(self, value)
+        return general(self, shape, value)
+
+    parse_structure._odr_patched = True  # type: ignore[attr-defined]
+    parse_structure.__wrapped__ = general  # type: ignore[attr-defined]  # moto's own, for the equivalence test
+    BaseJSONParser._parse_structure = parse_structure  # type: ignore[method-assign]
+
+
+ITEM_SIZE_LIMIT = 405000  # moto's LimitedSizeDict: between DynamoDB's measured 409 and 410 KB
+
+
+def _item_size_checked_once() -> None:
+    if getattr(Item.__init__, "_odr_patched", False):
+        return
+    if "self.attrs[key] = DynamoType(value)" not in inspect.getsource(Item.__init__) or "405000" not in (
+        inspect.getsource(LimitedSizeDict.__setitem__)
+    ):
+        raise RuntimeError(f"moto {moto.__version__}: Item.__init__ or LimitedSizeDict changed; adapt the patch")
+
+    def init(self: Any, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+        self.hash_key, self.range_key = hash_key, range_key
+        values = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in values.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict(values)  # dict.update: no per-attribute check
+
+    init._odr_patched = True  # type: ignore[attr-defined]
+    Item.__init__ = init  # type: ignore[method-assign]
 
 
 def _item_sizes_kept() -> None:
@@ -398,6 +465,8 @@ def install() -> None:
     _virtual_time()
     _dynamodb_transactions()
     _attribute_values_as_they_are()
+    _attribute_values_read_as_they_are()
+    _item_size_checked_once()
     _item_sizes_kept()
     _scalar_comparisons()
     _partition_reads()
