@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from odr_adapter.clock import local
 from odr_adapter.models.case import Case
 from odr_adapter.models.deadlines import PHASE_NAMES
 from odr_adapter.models.directory import District
 from odr_adapter.models.links import LinkPhase, Role
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 Template = Literal[
     "dispatched",
@@ -48,9 +50,17 @@ CATEGORY_NAMES = {
     "delivery": "物流配送",
     "other": "其他",
 }
-_ENV = Environment(
-    loader=PackageLoader("odr_adapter.messages", "templates"), undefined=StrictUndefined, autoescape=False
-)
+
+
+@cache
+def _templates() -> Environment:
+    """Jinja2, loaded at the first message: the functions that import this module for its names (the sweeper,
+    whose sweeps mostly send nothing) do not pay for it at every cold start."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(
+        loader=PackageLoader("odr_adapter.messages", "templates"), undefined=StrictUndefined, autoescape=False
+    )
 
 
 @dataclass(frozen=True)
@@ -148,7 +158,8 @@ def _due(case: Case, phase: str) -> datetime | None:
 
 
 def render(template: Template | Letter, values: dict[str, Any]) -> Message:
+    templates = _templates()
     subject, email, sms = (
-        _ENV.get_template(f"{template}.{part}.j2").render(**values).strip() for part in ("subject", "email", "sms")
+        templates.get_template(f"{template}.{part}.j2").render(**values).strip() for part in ("subject", "email", "sms")
     )
     return Message(subject, email, sms)
