@@ -444,41 +444,47 @@ class Simulator:
             self.stats.items_served += len(items)
         return _json({"items": items, "next_cursor": next_cursor, "server_time": now.isoformat()})
 
-    def _result(self, request: Request, complaint_id: str) -> Response:
+    def _report(self, request: Request) -> tuple[str, dict[str, Any]] | Response:
+        """A report's Idempotency-Key and JSON body, or the 400 when either is missing."""
         key = request.headers.get("Idempotency-Key")
         body = request.get_json(silent=True)
         if not key or not isinstance(body, dict):
             return _json({"error": "Idempotency-Key and a JSON body are required"}, 400)
+        return key, body
+
+    def _repeat(self, kind: Literal["results", "progress"], seen: Any, body: dict[str, Any]) -> Response | None:
+        """The answer to a key already used (lock held): the same body again is a repeat, another one a conflict."""
+        if seen is None:
+            return None
+        counter = f"{kind}_repeated" if seen == body else f"{kind}_conflicting"
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        return _json({"status": "duplicate"}, 200) if seen == body else _json({"error": "key reused"}, 409)
+
+    def _result(self, request: Request, complaint_id: str) -> Response:
+        report = self._report(request)
+        if isinstance(report, Response):
+            return report
+        key, body = report
         with self.lock:
             if complaint_id not in self._by_id:
                 return _json({"error": "unknown complaint"}, 404)
-            seen = self.results.get(key)
-            if seen is not None:
-                if seen == body:
-                    self.stats.results_repeated += 1
-                    return _json({"status": "duplicate"}, 200)
-                self.stats.results_conflicting += 1
-                return _json({"error": "key reused"}, 409)
+            if (repeat := self._repeat("results", self.results.get(key), body)) is not None:
+                return repeat
             self.results[key] = body
             self.result_log.append({"complaint_id": complaint_id, "key": key, **body})
             self.stats.results_recorded += 1
         return _json({"status": "recorded"}, 201)
 
     def _progress(self, request: Request, complaint_id: str) -> Response:
-        key = request.headers.get("Idempotency-Key")
-        body = request.get_json(silent=True)
-        if not key or not isinstance(body, dict):
-            return _json({"error": "Idempotency-Key and a JSON body are required"}, 400)
+        report = self._report(request)
+        if isinstance(report, Response):
+            return report
+        key, body = report
         with self.lock:
             if complaint_id not in self._by_id:
                 return _json({"error": "unknown complaint"}, 404)
-            seen = self.progress.get(key)
-            if seen is not None:
-                if seen == body:
-                    self.stats.progress_repeated += 1
-                    return _json({"status": "duplicate"}, 200)
-                self.stats.progress_conflicting += 1
-                return _json({"error": "key reused"}, 409)
+            if (repeat := self._repeat("progress", self.progress.get(key), body)) is not None:
+                return repeat
             problems = progress_problems(body, self._by_id[complaint_id][-1].record)
             if problems:
                 self.stats.progress_invalid += 1
