@@ -35,6 +35,22 @@ from moto.awslambda.models import LambdaFunction
 log = logging.getLogger("odr_local.invoker")
 
 
+class _Stdout:
+    """The stream a function's log handlers write to: ``sys.stdout`` as it is when they write, as a Lambda
+    container's stdout is its own for its whole life. A handler keeps the stream it was made with, and a function
+    first loaded while a test had replaced ``sys.stdout`` (pytest's capsys) went on writing to that stream after
+    the test had closed it ("Logging error: I/O operation on closed file" from a later run of the function)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+STDOUT = _Stdout()
+
+
 @dataclass
 class LocalFunction:
     logical_id: str
@@ -95,8 +111,17 @@ class LocalFunction:
             sys.modules[spec.name] = module
             _fresh_metric_sets()
             spec.loader.exec_module(module)
+            self._log_to_stdout()
             self.containers += 1
             return module
+
+    def _log_to_stdout(self) -> None:
+        """Point the stream handlers of the function's logger (Powertools': named after its service, made once a
+        process) at :data:`STDOUT`."""
+        service = self.environment.get("POWERTOOLS_SERVICE_NAME")
+        for handler in logging.getLogger(service).handlers if service else ():
+            if type(handler) is logging.StreamHandler and handler.stream is not STDOUT:
+                handler.setStream(STDOUT)
 
 
 class LambdaContext:

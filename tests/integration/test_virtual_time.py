@@ -1,10 +1,12 @@
 """Virtual time on the emulated stack: moto's interpreter waits in simulated seconds, the patches that make
-it so refuse to start on a moto they do not fit, and each function keeps metrics of its own."""
+it so refuse to start on a moto they do not fit, and each function keeps metrics and log output of its own."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import sys
 import time
 from datetime import timedelta
 from typing import Any
@@ -74,3 +76,22 @@ def test_each_function_sees_only_its_own_template_environment(stack: LocalStack)
     with running(notify):
         assert os.environ["SENDER_EMAIL"] == notify.environment["SENDER_EMAIL"]
     assert os.environ["SENDER_EMAIL"] and os.environ["FEED_BASE_URL"]  # a test sees them all
+
+
+def test_a_function_first_loaded_under_a_test_s_stdout_logs_to_stdout_as_it_is_later(
+    stack: LocalStack, invoke: Invoker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    poller = FUNCTIONS[stack.deployment.ref("PollerFunction")]
+    saved, sys.stdout = sys.stdout, io.StringIO()  # what a test that captures its output puts there meanwhile
+    try:
+        poller.idle.clear()  # the next invocation starts a container cold
+        assert invoke("PollerFunction", scheduled)[0]
+        sys.stdout.close()
+    finally:
+        sys.stdout = saved
+    capsys.readouterr()
+    assert invoke("PollerFunction", scheduled)[0]
+    out, err = capsys.readouterr()
+    assert '"message":"polled"' in out.replace(" ", "")
+    assert "Logging error" not in err
