@@ -29,6 +29,7 @@ def record_handler(record: SQSRecord) -> int:
         obs.metrics.add_metric(name="ReportBackFailed", unit=MetricUnit.Count, value=1)
         obs.logger.warning("report not accepted; the queue will redeliver")
         raise
+    obs.metrics.add_metric(name="OutcomesReported", unit=MetricUnit.Count, value=1)  # a repeat (200) included
     obs.logger.info("reported", extra={"status": status})
     return status
 
