@@ -1,16 +1,18 @@
 """Faults of AWS on the real state machine (moto's interpreter) and the real index: a throttled step is retried,
 never failing the case; the sweeper's Query on ByOwed finds and heals a case whose callback was lost; a callback
 lost just before the deadline is taken at the deadline instead of escalating the case; a workflow that failed
-before its first step is restarted under the next name."""
+before its first step is restarted under the next name; an intake batch left whole to the queue is counted."""
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
@@ -152,3 +154,19 @@ def test_a_workflow_that_failed_before_its_first_step_is_restarted_by_the_sweepe
     assert (resumed.execution_name, resumed.workflow_restarts) == (f"case-{cid}-r1", 1)
     assert resumed.execution_started and resumed.owes_since is None
     assert sfn.describe_execution(executionArn=f"{executions}:case-{cid}-r1")["status"] == "RUNNING"
+
+
+def test_a_batch_left_whole_to_the_queue_says_so_in_its_metrics(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    intake = next(f for f in invoker.FUNCTIONS.values() if f.logical_id == "IntakeFunction")
+    bodies = [{"record": record(complaint_id=f"IT-AWS-RETRIED-{i}"), "source": "poll"} for i in (1, 2)]
+    capsys.readouterr()
+    with warnings.catch_warnings(record=True) as warned, throttled(stack, "IntakeFunction", "PutItem", 2) as refused:
+        warnings.simplefilter("always")
+        _, failed, _ = invoker.run(intake, sqs_event(bodies))
+    assert failed and len(refused) == 2  # every record is left for the queue to deliver again
+    [emf] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf["IntakeRetried"] == [2.0]
+    assert not [w for w in warned if "No application metrics" in str(w.message)]
