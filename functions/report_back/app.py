@@ -22,8 +22,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> int:
     report = json.loads(record.body)
     obs.about(report["complaint_id"])
-    token = secret(obs.settings.feed_token_secret)
     try:
+        token = secret(obs.settings.feed_token_secret)
         status = send_report(report, FeedClient(obs.settings.feed_base_url, token, attempts=2))
     except Exception:
         obs.metrics.add_metric(name="ReportBackFailed", unit=MetricUnit.Count, value=1)

@@ -23,11 +23,9 @@ def record_handler(record: SQSRecord) -> bool:
     owed = json.loads(record.body)
     obs.about(owed["complaint_id"])
     sent = send_owed(owed["complaint_id"], services(obs.settings), delivery(obs.settings), owed["key"])
-    new = sent if sent is not None and not sent.duplicate else None  # not sent by an earlier delivery of it
-    # NotificationSent every time (0 when nothing went out): an invocation publishing no metric logs a warning
-    obs.metrics.add_metric(name="NotificationSent", unit=MetricUnit.Count, value=int(bool(new and new.delivered)))
-    if new is not None and not new.delivered:
-        obs.metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=1)
+    if sent is not None and not sent.duplicate:
+        name = "NotificationSent" if sent.delivered else "NotificationFailed"
+        obs.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     kind = str(owed["key"]).split(":", 1)[0]  # accepted, note: the key's rest names no person
     obs.logger.info(
         "owed message", extra={"kind": kind, "sent": sent is not None, "delivered": bool(sent and sent.delivered)}
@@ -37,4 +35,9 @@ def record_handler(record: SQSRecord) -> bool:
 
 @obs.handler(None)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:  # the messages left for the queue to deliver again, 0 included: every invocation publishes a metric
+        obs.metrics.add_metric(name="ConfirmationsRetried", unit=MetricUnit.Count, value=len(processor.fail_messages))
