@@ -34,7 +34,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         budget_seconds=max(1.0, budget),
         held=CaseStore(settings.cases_table),
     )
-    if report.held_elsewhere:
+    if report.held_elsewhere:  # not RecordsSeen: its alarm is about runs that poll
+        obs.metrics.add_metric(name="PollsSkipped", unit=MetricUnit.Count, value=1)
         obs.logger.info("another poller run holds the lease; skipped")
         return report.as_log()
     obs.metrics.add_metric(name="RecordsSeen", unit=MetricUnit.Count, value=report.seen)
