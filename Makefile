@@ -32,6 +32,7 @@ lint: $(STAMP)
 	for app in functions/*/app.py; do $(BIN)/mypy $$app || exit 1; done
 	$(BIN)/sam validate --lint --template template.yaml --region cn-north-1
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/statelint statemachine/*.asl.json
 
 browser:  ## Debian's chromium and its driver for tests/browser (installed only when missing; needs root)
 	test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
