@@ -53,7 +53,7 @@ def test_the_specialist_gets_an_sms_with_a_link_to_the_acceptance(world: World) 
     [(event, detail)] = notes(world, "U-NOTIFY-SMS-001")
     assert event == "notified"
     assert detail == {
-        "key": f"dispatched:{ACCEPTANCE_DUE.isoformat()}",
+        "key": "dispatched:acceptance:0",
         "template": "dispatched",
         "to": "enterprise",
         "channel": "sms",
@@ -185,6 +185,33 @@ def test_a_resent_message_after_a_send_back_has_a_new_key(world: World) -> None:
     assert len(world.sms.to(JINFENG_MOBILE)) == 2
 
 
+def test_a_second_review_begun_the_same_day_is_told_and_reminded_once_again(world: World) -> None:
+    """Both review waits end at the same 24:00 (day-counted policy): each is still a wait of its own."""
+    cid, ent, station = "U-NOTIFY-SAMEDAY", f"enterprise:{JINFENG}", "station:JS-ZJ"
+    world.dispatch(record(complaint_id=cid))
+    perform(cid, "accept", ent, {}, world.svc)
+    world.wait(cid, "resolution")
+    report = {"settled": True, "recovered_amount": "199.00", "summary": "已退款"}
+    review_dues = []
+    for round_ in range(2):
+        world.clock.advance(timedelta(minutes=30))
+        perform(cid, "report", ent, report, world.svc)
+        notify(cid, "review", world.svc, world.delivery, wait=("review", f"token-review-{round_}"))
+        review_dues.append(world.case(cid).deadlines["review"].due_at)
+        due_soon(world, cid, "review")
+        assert send_reminders(world.svc, world.cases, world.delivery)["reminded"] == 1
+        if round_ == 0:
+            world.clock.advance(timedelta(minutes=30))
+            perform(cid, "send_back", station, {"comment": "请补充退款凭证"}, world.svc)
+            notify(cid, "sent_back", world.svc, world.delivery, wait=("resolution", "token-rework-0"))
+
+    assert review_dues[0] == review_dues[1]  # the same deadline: the old key (template and due time) told it once
+    told = [d["template"] for _, d in notes(world, cid) if d["to"] == "station"]
+    assert told == ["review", "review_reminder", "review", "review_reminder"]
+    assert len(world.email.to(ZHUJING_EMAIL)) == 4
+    assert world.case(cid).reminders_sent == ["review:0", "review:1"]  # each wait's identity: phase and round
+
+
 def test_overdue_tells_the_enterprise_and_the_station(world: World) -> None:
     world.dispatch(record(complaint_id="U-NOTIFY-OVERDUE"))
     escalate("U-NOTIFY-OVERDUE", "acceptance", world.svc)
@@ -235,10 +262,10 @@ def test_a_reminder_goes_out_once_when_it_is_due(world: World) -> None:
     assert first == {"candidates": 1, "reminded": 1, "failed": 0}
     assert second == {"candidates": 0, "reminded": 0, "failed": 0}
     reminded = world.case("U-REMIND-DUE-001")
-    assert reminded.reminders_sent == [f"acceptance:{due.isoformat()}"]
+    assert reminded.reminders_sent == ["acceptance:0"] and due > world.clock.now()
     assert world.events("U-REMIND-DUE-001")[-2:] == ["reminder_due", "notified"]
     assert reminded.history[-1].detail["template"] == "reminder"
-    assert reminded.history[-1].detail["key"] == f"reminder:acceptance:{due.isoformat()}"
+    assert reminded.history[-1].detail["key"] == "reminder:acceptance:0"
     [sms] = world.sms.sent
     assert sms.to == JINFENG_MOBILE and "受理将于" in sms.body and "/l/" in sms.body
     assert world.case("U-REMIND-LATER01").reminders_sent == []  # its reminder time has not come

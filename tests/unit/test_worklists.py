@@ -173,7 +173,7 @@ def test_a_row_says_phase_deadline_hours_left_overdue_and_reminders(world: World
     case = dispatched(world, "WL-ZJ-ROW-0", 1)
     due = case.deadlines["acceptance"].due_at
     world.clock.set(due - timedelta(hours=5, minutes=30))
-    world.change("WL-ZJ-ROW-0", "reminder_due", reminders_sent=[f"acceptance:{due.isoformat()}"])
+    world.change("WL-ZJ-ROW-0", "reminder_due", reminders_sent=["acceptance:0"])
     fresh = world.case("WL-ZJ-ROW-0")
     shown = row(fresh, ZHUJING, world.district, world.clock.now())
     assert (shown.phase, shown.hours_left, shown.overdue, shown.reminders, shown.yours) == ("受理", 5, False, 1, False)

@@ -73,9 +73,10 @@ def contact(role: str, case: Case, district: District) -> Contact | None:
 
 
 def message_key(template: Template, case: Case, link_phase: LinkPhase | None) -> str:
-    """Once per template and deadline: a re-sent message after a send-back has a new deadline, a new key."""
-    deadline = case.deadlines.get(link_phase) if link_phase else None
-    return f"{template}:{deadline.due_at.isoformat() if deadline else 'once'}"
+    """Once per template and the wait it announces (:meth:`Case.wait_id`, its phase and round): a retried step
+    sends nothing twice, and the second review after a send-back is a new wait, told even when its deadline is
+    the first one's (both begun the same day)."""
+    return f"{template}:{case.wait_id(link_phase) if link_phase else 'once'}"
 
 
 def already_recorded(case: Case, key: str) -> bool:

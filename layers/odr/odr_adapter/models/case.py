@@ -25,6 +25,7 @@ WAIT_PHASE: dict[str, Phase] = {
     "under_review": "review",
 }
 MAX_SEND_BACKS = 2
+ROUNDED_PHASES = ("resolution", "review")  # waits a send-back begins again: one round per send-back
 
 
 class _Private(BaseModel):
@@ -128,15 +129,21 @@ class Case(_Private):
     def wait_phase(self) -> Phase | None:
         return WAIT_PHASE.get(self.status)
 
+    def wait_id(self, phase: str) -> str:
+        """The identity of the case's wait in ``phase``: the phase and its round (``review:1`` is the review after
+        the first send-back). Not its deadline: two waits of one phase begun on the same day share a due time
+        under day-counted policies, and each must still be announced and reminded of once."""
+        return f"{phase}:{self.send_backs if phase in ROUNDED_PHASES else 0}"
+
     @property
     def pending_reminder(self) -> str | None:
-        """The key of the reminder for the wait the case is in, while it has not gone out (``phase:due_at``).
+        """The key of the reminder for the wait the case is in, while it has not gone out (its :meth:`wait_id`).
         Screening has none: a day-long step the station was just told of."""
         phase = self.wait_phase
         deadline = self.deadlines.get(phase) if phase and phase != "screening" else None
-        if deadline is None or not self.is_open:
+        if phase is None or deadline is None or not self.is_open:
             return None
-        key = f"{phase}:{deadline.due_at.isoformat()}"
+        key = self.wait_id(phase)
         return None if key in self.reminders_sent else key
 
     @property
