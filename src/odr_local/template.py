@@ -46,6 +46,12 @@ for _short in (
     "Condition",
     "FindInMap",
     "ImportValue",
+    "Contains",  # the rule functions (Rules: odr_local.template_rules)
+    "EachMemberEquals",
+    "EachMemberIn",
+    "RefAll",
+    "ValueOf",
+    "ValueOfAll",
 ):
     _Loader.add_constructor(f"!{_short}", _tag(_short if _short in ("Ref", "Condition") else f"Fn::{_short}"))
 

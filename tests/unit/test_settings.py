@@ -57,3 +57,12 @@ def test_loaded_settings_are_frozen_and_equal_by_value() -> None:
     assert first != CloseSettings.load({**env, "REPORT_QUEUE_URL": "https://other"})
     with pytest.raises(AttributeError):
         first.cases_table = "x"
+
+
+def test_an_empty_ses_region_is_the_functions_own_region() -> None:
+    """template.yaml documents SesRegion "" as the stack's region: a function deployed so must start (issue 20)."""
+    own = {**MESSAGING, "EMAIL_CHANNEL": "ses", "SES_REGION": "", "AWS_REGION": "ap-southeast-1"}
+    assert MessagingSettings.load(own).ses_region == "ap-southeast-1"
+    assert MessagingSettings.load({**own, "SES_REGION": "us-east-1"}).ses_region == "us-east-1"
+    with pytest.raises(SettingsInvalid, match="SES_REGION is empty and AWS_REGION is not set"):
+        MessagingSettings.load({k: v for k, v in own.items() if k != "AWS_REGION"})

@@ -24,10 +24,13 @@ class Variable:
     """One environment variable: required (set, not empty) unless it has a default; ``parse`` checks its text
     and turns it into the setting's value, raising ValueError with the reason."""
 
-    def __init__(self, name: str, default: object = None, parse: Callable[[str], object] = str) -> None:
+    def __init__(
+        self, name: str, default: object = None, parse: Callable[[str], object] = str, fallback: str | None = None
+    ) -> None:
         self.name = name
         self.default = default
         self.parse = parse
+        self.fallback = fallback  # another variable whose value this one takes when missing or empty
 
     @property
     def required(self) -> bool:
@@ -42,6 +45,11 @@ def required(name: str) -> Any:
 def optional(name: str, default: str = "") -> Any:
     """A variable that may be missing or empty (then ``default``)."""
     return Variable(name, default)
+
+
+def or_else(name: str, other: str) -> Any:
+    """A variable that may be missing or empty: then ``other``'s value (which the function cannot start without)."""
+    return Variable(name, fallback=other)
 
 
 def one_of(name: str, *choices: str, default: str | None = None) -> Any:
@@ -88,6 +96,11 @@ class FunctionSettings:
         problems: list[str] = []
         for attr, variable in cls._variables.items():
             text = env.get(variable.name)
+            if not text and variable.fallback:
+                text = env.get(variable.fallback)
+                if not text:
+                    problems.append(f"{variable.name} is empty and {variable.fallback} is not set")
+                    continue
             if not text:
                 if variable.required:
                     problems.append(f"{variable.name} {'is not set' if text is None else 'is empty'}")
@@ -148,7 +161,8 @@ class Workflow(FunctionSettings):
 
 class Messaging(FunctionSettings):
     sender_email: str = required("SENDER_EMAIL")
-    ses_region: str = required("SES_REGION")
+    # The SES identity's region (SesRegion); empty: the function's own, as the template documents
+    ses_region: str = or_else("SES_REGION", "AWS_REGION")
     action_base_url: str = required("ACTION_BASE_URL")
     public_base_url: str = optional("PUBLIC_BASE_URL")  # short public base for SMS links; else the above
     sms_gateway_url: str = optional("SMS_GATEWAY_URL")  # HTTPS SMS gateway (China regions); empty: SNS
