@@ -9,6 +9,12 @@ function's settings (env), then gives the function a logger, metrics and a trace
 2. metrics: flushed once per invocation, only for functions that emit any;
 3. tracer: the handler's segment.
 
+Before any of these, the ``{"doctor": true}`` event of ``odr doctor`` is answered (:func:`doctor_answer`): the
+function has started (its settings loaded at import, or the invocation fails with the error that names the
+variable), reads each secret it needs once past the cache, and says what it read. No metric, no trace, no
+batch or route parsing, no write: only Secrets Manager reads, made with the function's own role, so a secret
+the role may not read fails here as it would at work.
+
 Log lines about a case carry ``complaint_id`` (:meth:`Observed.about`), never personal data: the service
 name comes from ``POWERTOOLS_SERVICE_NAME``, which template.yaml sets per function.
 """
@@ -22,7 +28,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from odr_adapter.settings import FunctionSettings
+from odr_adapter.settings import CursorKey, FeedAccess, FunctionSettings, Messaging, WebhookSecret
 
 S = TypeVar("S", bound=FunctionSettings)
 H = TypeVar("H", bound=Callable[..., Any])
@@ -30,6 +36,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 BY_CASE = "complaint_id"  # a workflow step's event names its case
 BY_REQUEST = correlation_paths.API_GATEWAY_REST  # API Gateway's request id
 TRACED_MODULES = ("botocore",)  # X-Ray subsegments for every AWS call (boto3 goes through botocore)
+DOCTOR_EVENT = {"doctor": True}  # odr doctor's question: does this function start, can it read its secrets?
 
 
 class Observed(Generic[S]):
@@ -50,6 +57,7 @@ class Observed(Generic[S]):
                 inner = self.metrics.log_metrics(inner)
             if correlation == BY_CASE:
                 inner = self._about_step(inner)
+            inner = self._answering_doctor(inner)
             return self.logger.inject_lambda_context(correlation_id_path=correlation, clear_state=True)(inner)
 
         return wrap
@@ -64,6 +72,16 @@ class Observed(Generic[S]):
         """Name the case on every following log line of this invocation (a batch names each record's)."""
         self.logger.append_keys(complaint_id=complaint_id)
 
+    def _answering_doctor(self, fn: H) -> H:
+        def answered(event: Any, context: Any) -> Any:
+            if event == DOCTOR_EVENT:
+                answer = doctor_answer(self.settings, getattr(context, "function_name", ""))
+                self.logger.info("doctor", extra={"secrets": answer["secrets"]})  # names and ARNs, no value
+                return answer
+            return fn(event, context)
+
+        return answered  # type: ignore[return-value]
+
     def _about_step(self, fn: H) -> H:
         def named(event: dict[str, Any], context: Any) -> Any:
             if isinstance(event, dict) and isinstance(event.get(BY_CASE), str):
@@ -71,3 +89,41 @@ class Observed(Generic[S]):
             return fn(event, context)
 
         return named  # type: ignore[return-value]
+
+
+def secrets_needed(settings: FunctionSettings) -> dict[str, str]:
+    """The secrets a function reads at work, by the variable naming each: the relay's login only when e-mail goes
+    by SMTP, the SMS gateway's token only when a gateway is set (as :mod:`odr_adapter.wiring` wires them)."""
+    needed: dict[str, str] = {}
+    if isinstance(settings, FeedAccess):
+        needed["FEED_TOKEN_SECRET"] = settings.feed_token_secret
+    if isinstance(settings, WebhookSecret):
+        needed["WEBHOOK_SECRET"] = settings.webhook_secret
+    if isinstance(settings, CursorKey):
+        needed["CURSOR_SECRET"] = settings.cursor_secret
+    if isinstance(settings, Messaging):
+        if settings.email_channel == "smtp":
+            needed["SMTP_SECRET"] = settings.smtp_secret
+        if settings.sms_gateway_url:
+            needed["SMS_GATEWAY_TOKEN_SECRET"] = settings.sms_gateway_token_secret
+    return needed
+
+
+def doctor_answer(settings: FunctionSettings, function: str) -> dict[str, Any]:
+    """``{"doctor": "ok", "function", "settings": [variables read], "secrets": {variable: {"secret", "read" |
+    "error"}}}``: each secret read once as stored now; an error is the reason the read failed, never a value."""
+    from odr_adapter.data_access.secrets import read_now  # Powertools Parameters: not every cold start's cost
+
+    secrets: dict[str, dict[str, Any]] = {}
+    for variable, secret_id in secrets_needed(settings).items():
+        try:
+            read = bool(read_now(secret_id))
+            secrets[variable] = {"secret": secret_id, "read": read} | ({} if read else {"error": "the secret is empty"})
+        except Exception as exc:  # any failure is the answer: missing, denied, marked for deletion, unreachable
+            secrets[variable] = {"secret": secret_id, "read": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {
+        "doctor": "ok",
+        "function": function,
+        "settings": sorted(v.name for v in type(settings).variables().values()),
+        "secrets": secrets,
+    }

@@ -10,3 +10,8 @@ MAX_AGE_SECONDS = 300
 
 def secret(name: str) -> str:
     return str(parameters.get_secret(name, max_age=MAX_AGE_SECONDS))
+
+
+def read_now(name: str) -> str:
+    """The secret as stored now, past the cache (``odr doctor``: a secret deleted a minute ago shows at once)."""
+    return str(parameters.get_secret(name, max_age=MAX_AGE_SECONDS, force_fetch=True))
