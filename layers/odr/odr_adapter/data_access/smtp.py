@@ -80,11 +80,12 @@ class SmtpEmail:
             raise
         return smtp
 
-    def _deliver(self, message: EmailMessage, username: str, password: str) -> None:
+    def _deliver(self, message: EmailMessage | None, username: str, password: str) -> None:
         smtp = self._connect()
         try:
             smtp.login(username, password)
-            smtp.send_message(message)
+            if message is not None:
+                smtp.send_message(message)
         finally:
             try:
                 smtp.quit()  # the message is taken already: a QUIT that fails changes nothing
@@ -93,6 +94,16 @@ class SmtpEmail:
 
     def send(self, to: str, subject: str, body: str) -> str:
         message = self._message(to, subject, body)
+        self._transact(message)
+        return str(message["Message-ID"])
+
+    def check_login(self) -> None:
+        """EHLO, TLS, AUTH with the login as stored now, then QUIT: nothing is sent (``odr doctor``). Raises
+        :class:`DeliveryFailed` as :meth:`send` does."""
+        self._fresh_login = True
+        self._transact(None)
+
+    def _transact(self, message: EmailMessage | None) -> None:
         username, password = self._login()
         try:
             self._deliver(message, username, password)
@@ -110,4 +121,3 @@ class SmtpEmail:
             raise DeliveryFailed("SMTP certificate not trusted", permanent=True) from None
         except (smtplib.SMTPException, OSError) as exc:  # dropped connection, timeout, refused connection, TLS
             raise DeliveryFailed(type(exc).__name__, permanent=False) from None
-        return str(message["Message-ID"])
