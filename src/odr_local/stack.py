@@ -41,6 +41,7 @@ from .template import ROOT
 REGION = "cn-north-1"  # an AWS China region: the stack proves the ARNs are partition-aware
 SES_REGION = "ap-southeast-1"  # SES is not offered in China regions
 DISTRICT_DIR = ROOT / "data" / "district"
+ALARM = "AWS::CloudWatch::Alarm"
 LOCAL_CLOCK_ENV = "ODR_LOCAL_CLOCK"  # how a client process (the odr CLI) learns a paced stack's time
 
 
@@ -228,7 +229,11 @@ class LocalStack:
             "AWS_SECRET_ACCESS_KEY=local",
             f"{LOCAL_CLOCK_ENV}={self.kernel.pace_spec()}",
             f"ODR_SIMULATOR_URL={self.simulator.url}",
+            f"ODR_API_URL={self.api.url}/prod",  # odr doctor: what CloudFormation would tell of a deployed stack
+            "ODR_ALARMS=" + ",".join(self.deployment.ref(k) for k, t in self.deployment.created.items() if t == ALARM),
         ]
+        if self.smtp_server is not None:  # a client process trusts the relay's certificate as this one does
+            lines.append(f"SSL_CERT_FILE={os.environ['SSL_CERT_FILE']}")
         return "\n".join(lines) + "\n"
 
     def stop(self) -> None:
