@@ -29,6 +29,7 @@ from .reconciliation import ProgressReconciliation, Reconciliation, reconcile, r
 from .scenario import Behaviour, Scenario
 from .stack import REGION, SES_REGION, LocalStack
 from .template import ROOT
+from .timelines import TimelineDriver
 from .worklist_people import NotListed, WorklistPerson
 
 TOLD_WITHIN = timedelta(days=1)  # after the last case closed: its outcome and progress reach 12315 in this time
@@ -64,6 +65,14 @@ class ScenarioRun:
         self.outcomes: dict[str, str] = {}
         self.quarantined: set[str] = set()
         self.desks: dict[str, WorklistPerson] = {}  # holder -> the person signed in to its worklist
+        self.timelines = TimelineDriver(
+            self.scenario.timelines,
+            self.stack.now,
+            self.stack.kernel.call_at,
+            self.stack.cases.get,
+            self._desk,
+            self.stack.simulator.publish,
+        )
 
     # -- what people do ---------------------------------------------------------------------------------
 
@@ -77,6 +86,9 @@ class ScenarioRun:
     def _receive(self, message: Delivered) -> None:
         for url in message.links:
             page = open_link(url)
+            if self.timelines.owns(page.complaint_id):
+                self.timelines.received(page)  # its people act by the scenario's timeline
+                continue
             person = self.people.get(page.complaint_id)
             if person is None or person.withdrawn or not page.forms:
                 continue
@@ -213,6 +225,7 @@ class ScenarioRun:
                 self.status[cid] = image.get("status", {}).get("S", "")
                 if "outcome" in image:
                     self.outcomes[cid] = image["outcome"]["S"]
+                self.timelines.changed(cid)
             elif pk == "QUARANTINE" and "complaint_id" in image:
                 self.quarantined.add(image["complaint_id"]["S"])
 
@@ -332,6 +345,7 @@ class ScenarioRun:
             ],
             "summary": summary.as_dict(),
             "actions": self.actions,
+            "timeline_steps": self.timelines.log,
             "reported_to_12315": len(self.stack.simulator.result_log),
         }
 

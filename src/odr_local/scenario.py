@@ -20,6 +20,7 @@ from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
 
 from .simulator import FeedOptions
+from .timelines import Step
 
 
 class _Strict(BaseModel):
@@ -69,6 +70,8 @@ class Scenario(_Strict):
     # Every n-th complaint (in id order): its specialist accepts and its station reviews from their worklists,
     # signed in by a login link, instead of following the message's link (0: never)
     worklist_every: int = Field(default=0, ge=0)
+    # Complaints whose people act by a script instead of a behaviour: complaint id -> steps (odr_local.timelines)
+    timelines: dict[str, list[Step]] = Field(default_factory=dict)
     path: Path | None = Field(default=None, exclude=True)
 
     @classmethod

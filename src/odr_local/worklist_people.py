@@ -93,3 +93,12 @@ class WorklistPerson:
         if action not in page.forms:
             return page  # nothing to do on it now (the case moved on): the page says why
         return submit(page, action, fields, self.http)
+
+    def note(self, complaint_id: str, text: str) -> Seen | None:
+        """Write a note from the case's page (opened by its address, as from the list); None when the page offers
+        no note form (the case is closed, or not dispatched)."""
+        url = f"{self.base_url}/w/cases/{complaint_id}"
+        page = see(url, self._get(url))
+        if "note" not in page.forms:
+            return None
+        return submit(page, "note", {"note": text}, self.http)
