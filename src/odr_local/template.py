@@ -136,6 +136,8 @@ class Resolver:
 
         def one(match: re.Match[str]) -> str:
             name = match.group(1)
+            if name.startswith("!"):  # ${!Literal} is written as ${Literal}
+                return "${" + name[1:] + "}"
             if name in extra:
                 return str(extra[name])
             if "." in name:
@@ -143,4 +145,4 @@ class Resolver:
                 return self.attrs[(resource, attr)]
             return self.refs[name]
 
-        return re.sub(r"\$\{([^}!]+)\}", one, text)
+        return re.sub(r"\$\{([^}]+)\}", one, text)
