@@ -1,0 +1,202 @@
+"""``odr --env-file build/local-stack.env doctor`` on the shared local stack (EmailChannel=ses, clock in November
+2026): it passes when the stack is ready, and each fault, injected and then undone, is named by a ✗ line of its
+own with the exit code 1 while every other check still passes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from odr_cli.main import main
+from odr_local.invoker import FUNCTIONS
+from odr_local.stack import SES_REGION, LocalStack
+
+from .cli_support import odr
+
+DOMAIN = "jinshan.example.gov.cn"
+HOLIDAYS_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-10-01,holiday,国庆节\n"
+POLICIES_KEY = {"pk": {"S": "CONFIG"}, "sk": {"S": "deadlines"}}
+
+
+@pytest.fixture(scope="module")
+def env_file(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stack's env file as `make up` writes it, less its clock: in this process the clock is the stack's."""
+    path = tmp_path_factory.mktemp("doctor") / "local-stack.env"
+    path.write_text("".join(f"{line}\n" for line in stack.env_file().splitlines() if "ODR_LOCAL_CLOCK" not in line))
+    return path
+
+
+@pytest.fixture(scope="module")
+def calendar_2027(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("calendar") / "holidays-2027.csv"
+    path.write_text(HOLIDAYS_2027, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ready(stack: LocalStack, env_file: Path, calendar_2027: Path) -> Iterator[Path]:
+    """The stack as an operator leaves it in November: next year's holiday notice imported (undone afterwards)."""
+    db = stack.client("dynamodb")
+    table = stack.deployment.ref("DirectoryTable")
+    before = db.get_item(TableName=table, Key=POLICIES_KEY).get("Item")
+    assert main(["--env-file", str(env_file), "calendar", "import", str(calendar_2027)]) == 0
+    yield env_file
+    if before is None:
+        db.delete_item(TableName=table, Key=POLICIES_KEY)
+    else:
+        db.put_item(TableName=table, Item=before)
+
+
+def doctor(capsys: pytest.CaptureFixture[str], env_file: Path) -> tuple[int, list[str], list[str]]:
+    """(exit code, ✓ lines, ✗ lines)."""
+    got = odr(capsys, "--env-file", env_file, "doctor")
+    lines = got.out.splitlines()
+    return got.code, [x for x in lines if x.startswith("✓")], [x for x in lines if x.startswith("✗")]
+
+
+def test_a_ready_stack_passes_every_check(capsys: pytest.CaptureFixture[str], ready: Path) -> None:
+    code, passed, failed = doctor(capsys, ready)
+    assert (code, failed) == (0, [])
+    text = "\n".join(passed)
+    assert sum(" starts: its " in x for x in passed) == len(FUNCTIONS) == 21
+    for expected in (
+        "the 12315 feed token (FEED_TOKEN_SECRET) exists and its functions read it: PollerFunction, ReportBack",
+        "the webhook's signing secret (WEBHOOK_SECRET) exists and its functions read it: WebhookFunction",
+        "the SMS gateway's token (SMS_GATEWAY_TOKEN_SECRET) exists and its functions read it: ActionsFunction",
+        f"SES identity {DOMAIN} is verified in {SES_REGION}",
+        "the 12315 feed http://127.0.0.1:",
+        "stations are loaded: 11, the intake desk JS-INTAKE among them",
+        "the ODR directory is loaded: 10 enterprises listed on 2026-11-30",
+        "a working-day calendar for 2026: chinese-calendar",
+        "a working-day calendar for 2027: operator-table (operator:2027)",
+        "the 14 alarms exist and none is in ALARM",
+        "/prod/api/v1/cases without a key): 401",
+    ):
+        assert expected in text
+    assert "SMTP_SECRET" not in text  # EmailChannel=ses: no function needs the relay's login
+
+
+def test_next_year_without_a_calendar_then_imported(
+    capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path, calendar_2027: Path
+) -> None:
+    db, table = stack.client("dynamodb"), stack.deployment.ref("DirectoryTable")
+    db.delete_item(TableName=table, Key=POLICIES_KEY)  # no operator table: the defaults, as a fresh deployment
+    code, _, failed = doctor(capsys, ready)
+    assert code == 1
+    assert len(failed) == 1
+    assert failed[0].startswith("✗ a working-day calendar for 2027: chinese-calendar does not cover it")
+    assert "fix: odr calendar import FILE" in failed[0]
+    assert odr(capsys, "--env-file", ready, "calendar", "import", calendar_2027).code == 0
+    assert doctor(capsys, ready)[0] == 0
+
+
+def test_a_deleted_secret(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
+    secrets, arn = stack.client("secretsmanager"), stack.deployment.ref("FeedTokenSecret")
+    secrets.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    try:
+        code, _, failed = doctor(capsys, ready)
+    finally:
+        secrets.restore_secret(SecretId=arn)
+    assert code == 1
+    assert len(failed) == 2, failed
+    assert failed[0].startswith("✗ the 12315 feed token (FEED_TOKEN_SECRET) exists and its functions read it: ")
+    assert f"PollerFunction (and 2 more) cannot read {arn}: " in failed[0]
+    assert "marked deleted" in failed[0] and "restore-secret" in failed[0]
+    assert failed[1].startswith("✗ the 12315 feed http://127.0.0.1:") and "the token cannot be read" in failed[1]
+    assert doctor(capsys, ready)[0] == 0
+
+
+def test_the_feed_refuses_a_wrong_token(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
+    secrets, arn = stack.client("secretsmanager"), stack.deployment.ref("FeedTokenSecret")
+    secrets.put_secret_value(SecretId=arn, SecretString="not-the-token")
+    try:
+        code, passed, failed = doctor(capsys, ready)
+    finally:
+        secrets.put_secret_value(SecretId=arn, SecretString=stack.simulator.token)
+    assert code == 1
+    assert [f.split(" — fix: ")[0].split(" answers with the token: ")[1] for f in failed] == [
+        "it refuses the token (HTTP 401)"
+    ]
+    assert f"fix: put the bearer token the 12315 platform issued into {arn}" in failed[0]
+    assert any(x.startswith("✓ the 12315 feed token (FEED_TOKEN_SECRET) exists") for x in passed)  # it is read
+
+
+def test_an_empty_directory(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
+    db, table = stack.client("dynamodb"), stack.deployment.ref("DirectoryTable")
+    only = {"KeyConditionExpression": "pk = :k", "ExpressionAttributeValues": {":k": {"S": "ENTERPRISE"}}}
+    enterprises = db.query(TableName=table, **only)["Items"]
+    for item in enterprises:
+        db.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    try:
+        code, _, failed = doctor(capsys, ready)
+    finally:
+        for item in enterprises:
+            db.put_item(TableName=table, Item=item)
+    assert code == 1
+    assert failed == [
+        "✗ the ODR directory is loaded: no enterprise is listed on 2026-11-30 — fix: odr directory import "
+        "odr-directory.csv (the columns of data/district/odr-directory.csv)"
+    ]
+
+
+def test_an_unverified_ses_identity(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
+    ses = stack.client("ses", SES_REGION)
+    ses.delete_identity(Identity=DOMAIN)
+    try:
+        code, _, failed = doctor(capsys, ready)
+    finally:
+        ses.verify_domain_identity(Domain=DOMAIN)
+    assert code == 1
+    assert len(failed) == 1
+    assert failed[0].startswith(
+        f"✗ SES identity for odr-noreply@{DOMAIN} is verified in {SES_REGION}: not verified (unknown to SES there)"
+    )
+    assert f"aws ses verify-domain-identity --domain {DOMAIN} --region {SES_REGION}" in failed[0]
+
+
+@contextmanager
+def _reconfigured(stack: LocalStack, logical_id: str, without: str) -> Iterator[None]:
+    """``lambda update-function-configuration`` without one variable: the next invocation is a cold start with the
+    new environment (the local stack runs handlers in-process, so its container is replaced here as Lambda does)."""
+    lam, name = stack.client("lambda"), stack.deployment.ref(logical_id)
+    old = FUNCTIONS[name]
+    environment = {k: v for k, v in old.environment.items() if k != without}
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": environment})
+    FUNCTIONS[name] = replace(old, module=None, lock=threading.Lock(), idle=[], containers=0, environment=environment)
+    try:
+        yield
+    finally:
+        lam.update_function_configuration(FunctionName=name, Environment={"Variables": old.environment})
+        FUNCTIONS[name] = old
+
+
+def test_a_function_whose_settings_fail(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
+    with _reconfigured(stack, "NotifyFunction", without="SENDER_EMAIL"):
+        code, _, failed = doctor(capsys, ready)
+    assert code == 1
+    assert len(failed) == 1
+    assert failed[0].startswith(
+        "✗ NotifyFunction starts: its cold start fails: SettingsInvalid: odr-local-NotifyFunction "
+        "(MessagingSettings): SENDER_EMAIL is not set"
+    )
+    assert "fix: give the variable it names in the function's Environment" in failed[0]
+
+
+def test_an_alarm_in_alarm(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
+    cloudwatch, name = stack.client("cloudwatch"), stack.deployment.ref("PollerStaleAlarm")
+    state = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="no poll for 15 minutes")
+    try:
+        code, _, failed = doctor(capsys, ready)
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state["StateValue"], StateReason=state["StateReason"])
+    assert code == 1
+    assert failed == [
+        f"✗ alarm {name} is not in ALARM: it is in ALARM (no poll for 15 minutes) — fix: see docs/runbook.md for "
+        "this alarm; it returns to OK by itself once the cause is gone"
+    ]
