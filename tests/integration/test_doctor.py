@@ -4,6 +4,7 @@ own with the exit code 1 while every other check still passes."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from odr_cli import doctor_aws
 from odr_cli.main import main
 from odr_local.invoker import FUNCTIONS
 from odr_local.stack import SES_REGION, LocalStack
 
-from .cli_support import odr
+from .cli_support import REGION, aws_for_cli, odr
 
 DOMAIN = "jinshan.example.gov.cn"
 HOLIDAYS_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-10-01,holiday,国庆节\n"
@@ -200,3 +202,40 @@ def test_an_alarm_in_alarm(capsys: pytest.CaptureFixture[str], stack: LocalStack
         f"✗ alarm {name} is not in ALARM: it is in ALARM (no poll for 15 minutes) — fix: see docs/runbook.md for "
         "this alarm; it returns to OK by itself once the cause is gone"
     ]
+
+
+STACK_TEMPLATE = {
+    "Resources": {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}},
+        },
+        "NotifyFunction": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {
+                "FunctionName": "odr-prod-NotifyFunction-1A2B3C",
+                "Runtime": "python3.11",
+                "Handler": "app.handler",
+                "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Code": {"ZipFile": "def handler(event, context): pass"},
+                "Environment": {"Variables": {"SENDER_EMAIL": "odr@example.gov.cn", "SES_REGION": ""}},
+            },
+        },
+        "IntakeQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "odr-prod-IntakeQueue-4D5E"}},
+    },
+    "Outputs": {"ApiUrl": {"Value": "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"}},
+}
+
+
+def test_a_deployed_stack_is_found_by_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CloudFormation names the functions (physical names, suffixes and all) among its resources, its output the
+    API; each function's environment is its configuration's, an empty SES region meaning the stack's own."""
+    with aws_for_cli(monkeypatch) as aws:
+        aws.client("cloudformation").create_stack(StackName="odr-prod", TemplateBody=json.dumps(STACK_TEMPLATE))
+        deployment = doctor_aws.deployed("odr-prod", REGION)
+    assert deployment.functions == {
+        "odr-prod-NotifyFunction-1A2B3C": {"SENDER_EMAIL": "odr@example.gov.cn", "SES_REGION": ""}
+    }
+    assert deployment.alarms == []  # moto's CloudFormation creates no alarm; the local stack's test counts them
+    assert deployment.api_url == "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
+    assert (deployment.region, deployment.value("SES_REGION") or deployment.region) == (REGION, REGION)
