@@ -126,6 +126,7 @@ def test_the_feed_refuses_a_wrong_token(capsys: pytest.CaptureFixture[str], stac
     ]
     assert f"fix: put the bearer token the 12315 platform issued into {arn}" in failed[0]
     assert any(x.startswith("✓ the 12315 feed token (FEED_TOKEN_SECRET) exists") for x in passed)  # it is read
+    assert doctor(capsys, ready)[0] == 0  # and read again as restored: the functions' cache holds the right one
 
 
 def test_an_empty_directory(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
