@@ -60,12 +60,6 @@ class Answer:
     body: Any
 
 
-def _short(function: str, deployment: Deployment) -> str:
-    """A function's name without the stack's prefix (odr-local-NotifyFunction -> NotifyFunction)."""
-    prefix = "odr-local-" if deployment.name == "the local stack" else f"{deployment.name}-"
-    return function.removeprefix(prefix)
-
-
 def ask_functions(deployment: Deployment) -> list[Answer]:
     answers = []
     for function in sorted(deployment.functions):
@@ -77,7 +71,7 @@ def ask_functions(deployment: Deployment) -> list[Answer]:
 def functions_start(deployment: Deployment, answers: list[Answer]) -> list[Result]:
     results = []
     for answer in answers:
-        name = _short(answer.function, deployment)
+        name = deployment.label(answer.function)
         body = answer.body if isinstance(answer.body, dict) else {}
         if not answer.started:
             error = f"{body.get('errorType', 'error')}: {body.get('errorMessage', answer.body)}"
@@ -98,7 +92,7 @@ def secrets_readable(deployment: Deployment, answers: list[Answer]) -> list[Resu
     for answer in answers:
         secrets = answer.body.get("secrets", {}) if answer.started and isinstance(answer.body, dict) else {}
         for variable, read in secrets.items():
-            readers.setdefault((variable, read["secret"]), []).append((_short(answer.function, deployment), read))
+            readers.setdefault((variable, read["secret"]), []).append((deployment.label(answer.function), read))
     results = []
     for (variable, secret_id), reads in sorted(readers.items()):
         label, put = SECRETS.get(variable, (variable, "put its value"))

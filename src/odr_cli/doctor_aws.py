@@ -11,17 +11,17 @@ stack: its env file (``--env-file build/local-stack.env``) names the alarms (``O
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 from odr_adapter.data_access.clients import client
-from odr_cli.stores import NotConfigured, required
+from odr_cli.stores import required
 
 FUNCTION = "AWS::Lambda::Function"
 ALARM = "AWS::CloudWatch::Alarm"
+LOCAL_PREFIX = "odr-local-"  # the local stack names each resource <stack>-<logical id>, its stack odr-local
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Deployment:
     functions: dict[str, dict[str, str]]  # function name -> its environment variables
     alarms: list[str]  # the alarm names the stack declares
     api_url: str  # the API's base URL, stage included
+    labels: dict[str, str] = field(default_factory=dict)  # function name -> how its lines name it (its logical id)
     merged: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -40,6 +41,9 @@ class Deployment:
                 if value and not merged.get(key):
                     merged[key] = value
         object.__setattr__(self, "merged", merged)
+
+    def label(self, function: str) -> str:
+        return self.labels.get(function, function)
 
     def value(self, variable: str) -> str:
         """A variable as the functions that have it set it (the template gives each one value for all)."""
@@ -63,25 +67,21 @@ def deployed(stack_name: str, region: str | None) -> Deployment:
         if r["ResourceType"] == FUNCTION
     }
     alarms = sorted(r["PhysicalResourceId"] for r in resources if r["ResourceType"] == ALARM)
-    return Deployment(stack_name, region or _region(), functions, alarms, outputs.get("ApiUrl", ""))
+    labels = {r["PhysicalResourceId"]: r["LogicalResourceId"] for r in resources if r["ResourceType"] == FUNCTION}
+    return Deployment(stack_name, cfn.meta.region_name, functions, alarms, outputs.get("ApiUrl", ""), labels)
 
 
 def local() -> Deployment:
     """The local stack, from its env file's variables (already in the environment)."""
     api_url = required("ODR_API_URL")  # an env file written before odr doctor existed lacks it: restart the stack
     alarms = [a for a in required("ODR_ALARMS").split(",") if a]
+    lam = client("lambda")
     functions: dict[str, dict[str, str]] = {}
-    for page in client("lambda").get_paginator("list_functions").paginate():
+    for page in lam.get_paginator("list_functions").paginate():
         for fn in page["Functions"]:
             functions[fn["FunctionName"]] = fn.get("Environment", {}).get("Variables", {})
-    return Deployment("the local stack", _region(), functions, alarms, api_url)
-
-
-def _region() -> str:
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    if not region:
-        raise NotConfigured("no region: pass --region or set AWS_REGION")
-    return region
+    labels = {name: name.removeprefix(LOCAL_PREFIX) for name in functions}
+    return Deployment("the local stack", lam.meta.region_name, functions, alarms, api_url, labels)
 
 
 def invoke(function: str, event: dict[str, Any], region: str) -> tuple[bool, Any]:

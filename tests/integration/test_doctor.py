@@ -237,6 +237,7 @@ def test_a_deployed_stack_is_found_by_its_name(monkeypatch: pytest.MonkeyPatch) 
     assert deployment.functions == {
         "odr-prod-NotifyFunction-1A2B3C": {"SENDER_EMAIL": "odr@example.gov.cn", "SES_REGION": ""}
     }
+    assert deployment.label("odr-prod-NotifyFunction-1A2B3C") == "NotifyFunction"  # its lines name it so
     assert deployment.alarms == []  # moto's CloudFormation creates no alarm; the local stack's test counts them
     assert deployment.api_url == "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
     assert (deployment.region, deployment.value("SES_REGION") or deployment.region) == (REGION, REGION)
