@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/jinshan-week.yaml
 RESULT ?= build/run-result.json
+CONFIG_ENV ?=
 
 .PHONY: run test up lint unit e2e build clean bench browser scale chaos
 
@@ -19,11 +20,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)  ## feed a scenario through the local stack and print the summary
-	$(BIN)/odr-local run $(SCENARIO) --result $(RESULT)
+run: $(STAMP)  ## feed a scenario through the local stack and print the summary; CONFIG_ENV=china deploys that samconfig environment
+	$(BIN)/odr-local run $(SCENARIO) --result $(RESULT) $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
 
-up: $(STAMP)  ## keep the local stack running (paced: one simulated day = 60 s); SCENARIO=file plays one first
-	$(BIN)/odr-local up $(if $(filter command line,$(origin SCENARIO)),--scenario $(SCENARIO))
+up: $(STAMP)  ## keep the local stack running (paced: one simulated day = 60 s); SCENARIO=file plays one first, CONFIG_ENV=china deploys that samconfig environment
+	$(BIN)/odr-local up $(if $(filter command line,$(origin SCENARIO)),--scenario $(SCENARIO)) $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,10 @@ from .invoker import FunctionOutput
 from .template import ROOT
 
 ENV_FILE = ROOT / "build" / "local-stack.env"
+CONFIG_ENV_HELP = (
+    "deploy this samconfig.toml environment (its region and parameter_overrides), as sam deploy --config-env "
+    "does; the stack sets only its own endpoints and secrets (default: the scenario's config_env, else the test world)"
+)
 
 
 def _quiet_handlers(log_dir: Path) -> None:
@@ -61,10 +65,11 @@ def publish(path: Path, restamp: bool, screen: TextIO) -> int:
 def up(args: argparse.Namespace, screen: TextIO) -> int:
     from .runner import ScenarioRun, stack_for, write_result
     from .scenario import Scenario
-    from .stack import REGION, LocalStack
+    from .stack import LocalStack
 
     if args.scenario:
         scenario = Scenario.load(args.scenario)
+        scenario.config_env = args.config_env or scenario.config_env
         stack = stack_for(scenario, args.seconds_per_day if args.realtime else None, port=args.port)
         print(f"playing {args.scenario} ({'paced' if args.realtime else 'virtual time'})", file=screen, flush=True)
         result = ScenarioRun(scenario, stack, screen).run()
@@ -72,11 +77,14 @@ def up(args: argparse.Namespace, screen: TextIO) -> int:
         if not stack.kernel.paced:
             stack.kernel.go_paced(args.seconds_per_day)
     else:
-        stack = LocalStack(datetime.now().astimezone(), args.seconds_per_day, port=args.port).start()
+        stack = LocalStack(
+            datetime.now().astimezone(), args.seconds_per_day, port=args.port, config_env=args.config_env
+        ).start()
         stack.run_triggers()
     ENV_FILE.write_text(stack.env_file(), encoding="utf-8")
+    print("\n".join(stack.deployed_from()), file=screen)
     print(
-        f"local stack on {stack.endpoint} (region {REGION}); API {stack.api.url}/prod; "
+        f"local stack on {stack.endpoint} (region {stack.region}); API {stack.api.url}/prod; "
         f"12315 simulator {stack.simulator.url}; one simulated day = {args.seconds_per_day:g} s from now on",
         file=screen,
     )
@@ -85,7 +93,7 @@ def up(args: argparse.Namespace, screen: TextIO) -> int:
         if not key.startswith("AWS::"):
             print(f"  {key}: {value}", file=screen)
     print(
-        f"try: aws --endpoint-url {stack.endpoint} --region {REGION} dynamodb list-tables; "
+        f"try: aws --endpoint-url {stack.endpoint} --region {stack.region} dynamodb list-tables; "
         "odr-local publish FILE --now   (Ctrl-C stops)",
         file=screen,
         flush=True,
@@ -104,11 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run a scenario file in virtual time and print the per-class summary")
     run.add_argument("scenario", type=Path)
     run.add_argument("--result", type=Path, help="write every case's result and the summary as JSON")
+    run.add_argument("--config-env", help=CONFIG_ENV_HELP)
     start = sub.add_parser("up", help="start the local stack and keep it running (paced to the wall clock)")
     start.add_argument("--port", type=int, default=4566)
     start.add_argument("--seconds-per-day", type=float, default=60.0, help="wall seconds per simulated day")
     start.add_argument("--scenario", type=Path, help="play this scenario first, then stay up")
     start.add_argument("--realtime", action="store_true", help="play the scenario on the wall clock, too")
+    start.add_argument("--config-env", help=CONFIG_ENV_HELP)
     pub = sub.add_parser("publish", help="put records (JSON, or JSON Lines) on a running stack's 12315 platform")
     pub.add_argument("file", type=Path)
     pub.add_argument("--now", action="store_true", help="register them at the stack's current time")
@@ -123,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from .runner import run_scenario
 
-        run_scenario(args.scenario, args.result, out=screen)
+        run_scenario(args.scenario, args.result, out=screen, config_env=args.config_env)
         return 0
     if args.command == "chaos":
         from . import chaos as suite

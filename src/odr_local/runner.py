@@ -27,7 +27,7 @@ from odr_cli.report_text import report_table
 from .inbox import Delivered, Inbox, Seen, open_link, submit
 from .reconciliation import ProgressReconciliation, Reconciliation, reconcile, reconcile_progress
 from .scenario import Behaviour, Scenario
-from .stack import REGION, SES_REGION, LocalStack
+from .stack import LocalStack
 from .template import ROOT
 from .timelines import TimelineDriver
 from .worklist_people import NotListed, WorklistPerson
@@ -59,7 +59,7 @@ class ScenarioRun:
 
     def __post_init__(self) -> None:
         self.people: dict[str, Person] = {}
-        self.inbox = Inbox(SES_REGION, REGION, self.stack.sms_gateway, self.stack.smtp_server)
+        self.inbox = Inbox(self.stack.ses_region, self.stack.region, self.stack.sms_gateway, self.stack.smtp_server)
         self.read = (0, 0, 0)  # messages looked at so far, per channel
         self.status: dict[str, str] = {}  # complaint id -> status, from the case stream
         self.outcomes: dict[str, str] = {}
@@ -371,6 +371,7 @@ def stack_for(scenario: Scenario, seconds_per_day: float | None = None, port: in
         policies=scenario.deadline_policies,
         manual_screening=scenario.manual_screening,
         parameters=scenario.parameters,
+        config_env=scenario.config_env,
     ).start()
 
 
@@ -379,8 +380,11 @@ def write_result(result: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def run_scenario(path: Path, result_path: Path | None = None, out: TextIO = sys.stdout) -> dict[str, Any]:
+def run_scenario(
+    path: Path, result_path: Path | None = None, out: TextIO = sys.stdout, config_env: str | None = None
+) -> dict[str, Any]:
     scenario = Scenario.load(path)
+    scenario.config_env = config_env or scenario.config_env
     stack = stack_for(scenario)
     try:
         print(
@@ -388,6 +392,7 @@ def run_scenario(path: Path, result_path: Path | None = None, out: TextIO = sys.
             f"12315 simulator {stack.simulator.url}",
             file=out,
         )
+        print("\n".join(stack.deployed_from()), file=out)
         print(f"scenario '{scenario.name}' in virtual time from {local(scenario.start):%Y-%m-%d %H:%M}", file=out)
         result = ScenarioRun(scenario, stack, out).run()
     finally:

@@ -67,6 +67,7 @@ class Scenario(_Strict):
     manual_screening: list[str] = Field(default_factory=list)  # codes of the stations that screen by hand
     max_days: float = 20.0
     parameters: dict[str, str] = Field(default_factory=dict)  # template.yaml parameters to override
+    config_env: str | None = None  # a samconfig.toml environment to deploy (odr-local --config-env overrides it)
     # Every n-th complaint (in id order): its specialist accepts and its station reviews from their worklists,
     # signed in by a login link, instead of following the message's link (0: never)
     worklist_every: int = Field(default=0, ge=0)

@@ -29,17 +29,22 @@ from odr_adapter.models.deadlines import DeadlinePolicies
 from odr_adapter.models.directory import District
 from odr_cli.district_files import read_district
 
-from . import in_process, invoker, moto_patches
+from . import in_process, invoker, moto_patches, profiles
 from .deploy import Deployer, Deployment
 from .event_sources import ApiGateway, QueuePump, StreamPump, schedule
 from .kernel import Kernel
+from .parameter_checks import parameter_values, problems
 from .simulator import Simulator
 from .sms_gateway import SmsGatewaySimulator
 from .smtp_server import SmtpServer
-from .template import ROOT
+from .template import ROOT, load_template
 
-REGION = "cn-north-1"  # an AWS China region: the stack proves the ARNs are partition-aware
-SES_REGION = "ap-southeast-1"  # SES is not offered in China regions
+# Without a samconfig environment (config_env), the test world: an AWS China region, so the stack proves the ARNs
+# are partition-aware, with e-mail through SES in ap-southeast-1 and SMS through the gateway (a combination the
+# template's Rules refuse in the cloud: a China deployment is samconfig's china, EmailChannel=smtp).
+REGION = "cn-north-1"
+SES_REGION = "ap-southeast-1"
+TEST_WORLD_SENDER = "odr-noreply@jinshan.example.gov.cn"
 DISTRICT_DIR = ROOT / "data" / "district"
 ALARM = "AWS::CloudWatch::Alarm"
 LOCAL_CLOCK_ENV = "ODR_LOCAL_CLOCK"  # how a client process (the odr CLI) learns a paced stack's time
@@ -60,6 +65,9 @@ class LocalStack:
     policies: DeadlinePolicies | None = None
     manual_screening: list[str] = field(default_factory=list)  # stations that confirm screening by hand
     parameters: dict[str, str] = field(default_factory=dict)  # template parameters a scenario overrides
+    # A samconfig.toml environment: its region and parameter_overrides are deployed, the stack setting only what
+    # cannot exist offline (its endpoints and secrets); None: the test world above
+    config_env: str | None = None
     deployment: Deployment = field(init=False)
     kernel: Kernel = field(init=False)
 
@@ -67,6 +75,8 @@ class LocalStack:
         self.port = self.port or _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.triggers_running = False
+        self.profile = profiles.load(self.config_env) if self.config_env else None
+        self.region = self.profile.region if self.profile else REGION
 
     def start(self) -> LocalStack:
         self.kernel = Kernel(self.start_time, self.seconds_per_day).start()
@@ -76,8 +86,8 @@ class LocalStack:
             {
                 "AWS_ENDPOINT_URL": self.endpoint,
                 "MOTO_PORT": str(self.port),
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "POWERTOOLS_TRACE_DISABLED": "true",
@@ -106,19 +116,10 @@ class LocalStack:
         self.sms_gateway = SmsGatewaySimulator()
         self.sms_gateway.start()
         api_port = _free_port()  # known before deploying: the action links in messages point at it
-        relay = self._start_smtp_relay()
         deployer = Deployer(
             self.endpoint,
-            REGION,
-            parameters={
-                "FeedBaseUrl": self.simulator.url,
-                "SenderEmail": "odr-noreply@jinshan.example.gov.cn",
-                "SesRegion": SES_REGION,
-                "PublicBaseUrl": f"http://127.0.0.1:{api_port}/prod",
-                "SmsGatewayUrl": self.sms_gateway.url,
-                **relay,
-                **self.parameters,
-            },
+            self.region,
+            parameters=self._parameters(api_port),
             secrets={
                 "FeedTokenSecret": self.simulator.token,
                 "WebhookSecret": self.simulator.push_secret,
@@ -128,7 +129,8 @@ class LocalStack:
         self.deployment = deployer.deploy()
         self._export_function_environment()
         invoker.use_function_environments()
-        self.client("ses", SES_REGION).verify_domain_identity(Domain="jinshan.example.gov.cn")
+        if self.email_channel == "ses":  # the identity an operator verifies in SES before sending
+            self.client("ses", self.ses_region).verify_domain_identity(Domain=self.sender_domain)
         district = read_district(self.district_dir)
         for station in district.stations:
             station.manual_screening = station.code in self.manual_screening
@@ -138,22 +140,58 @@ class LocalStack:
         self.api = ApiGateway(self.deployment.routes, port=api_port)
         self.api.start()
         sqs = self.client("sqs")
-        self.queue_pumps = [QueuePump(t, sqs, REGION) for t in self.deployment.queues]
+        self.queue_pumps = [QueuePump(t, sqs, self.region) for t in self.deployment.queues]
         self.stream_pumps = [
-            StreamPump(t, REGION, lambda: self.kernel.now().timestamp()) for t in self.deployment.streams
+            StreamPump(t, self.region, lambda: self.kernel.now().timestamp()) for t in self.deployment.streams
         ]
         for pump in self.stream_pumps:  # two mappings read the case table's stream (counters, progress)
             pump.peers = [p for p in self.stream_pumps if p.table_name == pump.table_name]
         self.kernel.every(3600, moto_patches.prune_finished_threads, "prune finished interpreter threads")
         return self
 
-    def _start_smtp_relay(self) -> dict[str, str]:
+    def _parameters(self, api_port: int) -> dict[str, str]:
+        """The parameters to deploy: the samconfig environment's (or the test world's), then the scenario's, then
+        what cannot exist offline: the endpoints of the stack's own 12315 simulator, API, SMS gateway and SMTP
+        relay, and the relay's login. :attr:`local_changes` keeps what the stack set in place of what."""
+        template = load_template()
+        if self.profile is not None:
+            chosen = {**self.profile.parameters, **self.parameters}
+            refused = problems(template, chosen, self.region)
+            if refused:  # sam deploy would refuse it: so does the local stack
+                raise profiles.ProfileError(f"--config-env {self.profile.name}: " + "; ".join(refused))
+        else:
+            test_world = {"SenderEmail": TEST_WORLD_SENDER, "SesRegion": SES_REGION}
+            chosen = {**test_world, "SmsGatewayUrl": self.sms_gateway.url, **self.parameters}
+        values = parameter_values(template, chosen)
+        local = {"FeedBaseUrl": self.simulator.url, "PublicBaseUrl": f"http://127.0.0.1:{api_port}/prod"}
+        if values["SmsGatewayUrl"]:
+            local["SmsGatewayUrl"] = self.sms_gateway.url
+        self.email_channel = values["EmailChannel"]
+        local |= self._start_smtp_relay(values["SmtpTls"])
+        self.ses_region = values["SesRegion"] or self.region  # SesRegion empty: the stack's region
+        self.sender_domain = values["SenderEmail"].rsplit("@", 1)[1]
+        self.local_changes = {k: (values[k], v) for k, v in local.items() if values[k] != v}
+        return {**chosen, **local}
+
+    def deployed_from(self) -> list[str]:
+        """For people: what was deployed, and what the local stack set in place of the environment's values."""
+        if self.profile is None:
+            head = f"template.yaml in {self.region} with the test world's parameters (no --config-env)"
+        else:
+            head = f"samconfig.toml [{self.profile.name}] in {self.region}; set locally, as nothing offline has it:"
+        lines = [head] + [f"  {k} = {new}   (was {old!r})" for k, (old, new) in self.local_changes.items()]
+        lines.append("  secrets FeedTokenSecret, WebhookSecret, SmsGatewayTokenSecret: the simulators' tokens")
+        if self.email_channel == "ses":
+            lines.append(f"  SES identity {self.sender_domain} verified in {self.ses_region} (moto)")
+        return lines
+
+    def _start_smtp_relay(self, tls: str) -> dict[str, str]:
         """With ``EmailChannel: smtp``, a real SMTP relay over TLS (odr_local.smtp_server), its login in Secrets
         Manager as an operator keeps it, and its certificate trusted by the process; the parameters naming it."""
         self.smtp_server: SmtpServer | None = None
-        if self.parameters.get("EmailChannel") != "smtp":
+        if self.email_channel != "smtp":
             return {}
-        self.smtp_server = SmtpServer("implicit" if self.parameters.get("SmtpTls") == "implicit" else "starttls")
+        self.smtp_server = SmtpServer("implicit" if tls == "implicit" else "starttls")
         self.smtp_server.start()
         self._ssl_cert_file = os.environ.get("SSL_CERT_FILE")
         os.environ["SSL_CERT_FILE"] = str(self.smtp_server.trust_bundle())
@@ -224,7 +262,7 @@ class LocalStack:
         lines = [f"{k}={os.environ[k]}" for k in names if k in os.environ]
         lines += [
             f"AWS_ENDPOINT_URL={self.endpoint}",
-            f"AWS_DEFAULT_REGION={REGION}",
+            f"AWS_DEFAULT_REGION={self.region}",
             "AWS_ACCESS_KEY_ID=local",
             "AWS_SECRET_ACCESS_KEY=local",
             f"{LOCAL_CLOCK_ENV}={self.kernel.pace_spec()}",
@@ -254,8 +292,8 @@ class LocalStack:
 
     # -- handy views for the runner, the CLI and the tests ------------------------------------------
 
-    def client(self, service: str, region: str = REGION) -> Any:
-        return boto3.client(service, region_name=region, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+    def client(self, service: str, region: str | None = None) -> Any:
+        return boto3.client(service, region_name=region or self.region, endpoint_url=self.endpoint)  # type: ignore[call-overload]
 
     @property
     def cases(self) -> CaseStore:
