@@ -175,7 +175,7 @@ def test_a_base64_encoded_body_is_verified_on_its_bytes(stack: LocalStack, invok
     assert [b["record"] for b in take_intake(stack, {item["complaint_id"]})] == [item]
     ok, response = invoke("WebhookFunction", base64_event(stack, b'{"items": ["\xff\xfe"]}'))  # not UTF-8
     assert ok and response["statusCode"] == 400
-    assert [p["field"] for p in json.loads(response["body"])["problems"]] == ["body"]
+    assert [p["field"] for p in json.loads(response["body"])["problems"]] == ["items.0"]  # the record is not UTF-8
 
 
 def test_the_simulators_pusher_delivers_through_the_webhook(stack: LocalStack) -> None:

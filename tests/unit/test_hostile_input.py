@@ -115,7 +115,7 @@ def test_a_deep_or_huge_number_push_is_400_but_only_once_its_signature_holds() -
         assert unsigned.value.status == 401
         with pytest.raises(PushRejected) as rejected:
             accept_push(signed(body, clock), body, SECRET, queue, clock)
-        assert rejected.value.status == 400 and rejected.value.problems[0]["field"] == "body"
+        assert rejected.value.status == 400 and rejected.value.problems[0]["field"] == "items.0"  # the record
     assert queue.bodies == []
 
 

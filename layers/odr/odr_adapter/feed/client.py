@@ -2,6 +2,10 @@
 
 Transient: 5xx, 429 (after its ``Retry-After``), timeouts, refused or dropped connections and cut-off answers.
 They are retried with exponential backoff and jitter; anything else is the platform's final word.
+
+A page of the pull API is read as the webhook reads a push (:func:`~odr_adapter.models.limits.feed_items`): each
+record within the feed's limits, one over them handed over as :class:`~odr_adapter.models.limits.OverLimits`,
+never a ``RecursionError`` or a crash that would stop the poller on that page for good.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from odr_adapter.clock import pause
+from odr_adapter.models.limits import RequestRejected, feed_items
 
 TRANSIENT_ERRORS = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException)
 
@@ -64,6 +69,7 @@ class FeedClient:
         path: str,
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        read: Callable[[bytes], Any] = lambda raw: json.loads(raw or b"null"),
     ) -> tuple[int, Any]:
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
         all_headers = {
@@ -77,7 +83,7 @@ class FeedClient:
             wait = self._backoff(attempt)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.status, json.loads(response.read() or b"null")
+                    return response.status, read(response.read())
             except urllib.error.HTTPError as exc:
                 text = exc.read().decode("utf-8", "replace")
                 if exc.code == 429:
@@ -88,7 +94,7 @@ class FeedClient:
                 elif exc.code < 500:
                     raise PlatformError(exc.code, text) from None
                 last = f"HTTP {exc.code}"
-            except (*TRANSIENT_ERRORS, json.JSONDecodeError) as exc:
+            except (*TRANSIENT_ERRORS, json.JSONDecodeError, RequestRejected) as exc:  # a cut-off answer
                 last = f"{type(exc).__name__}: {exc}"
             self.retries += 1
             if attempt < self.attempts - 1:
@@ -99,7 +105,7 @@ class FeedClient:
         query = {"updated_after": updated_after, "limit": str(limit)}
         if cursor:
             query["cursor"] = cursor
-        _, body = self._request("GET", "/v1/complaints?" + urllib.parse.urlencode(query))
+        _, body = self._request("GET", "/v1/complaints?" + urllib.parse.urlencode(query), read=feed_items)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise PlatformUnavailable("the feed answered something that is not a page of items")
         return body

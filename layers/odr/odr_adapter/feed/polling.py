@@ -15,10 +15,13 @@ With the platform's push on, most records reach intake by push before a poll ser
 looked up among the stored cases (one BatchGetItem per page): a record whose case already holds its revision, or
 a later one, and owes nothing (intake would only drop it, or heal what is owed) is not queued again.
 
-A bad record never stalls the feed: records are queued as they came (intake judges and quarantines them), one
-holding a lone surrogate is carried with ``\\u`` escapes, and one too large for a queue message is queued as its
-digest with the reason (:func:`~odr_adapter.feed.intake_queue.intake_message`), so the page is queued and the cursor
-moves past it.
+A bad record never stalls the feed: the client reads each record of a page within the webhook's limits
+(:func:`~odr_adapter.models.limits.feed_items`), and one over them (nested too deep, a number too long, not UTF-8)
+comes as :class:`~odr_adapter.models.limits.OverLimits`, keyed and dated by the complaint id, revision and
+``updated_at`` at its top level. Records are queued as they came (intake judges and quarantines them), one holding
+a lone surrogate is carried with ``\\u`` escapes, and one over the limits or too large for a queue message is queued
+as its digest with every reason (:func:`~odr_adapter.feed.intake_queue.intake_message`), so the page is queued and
+the cursor moves past it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 from odr_adapter.clock import Clock
 from odr_adapter.feed.intake_queue import intake_message
 from odr_adapter.models.feed import Checkpoint
-from odr_adapter.models.limits import json_text
+from odr_adapter.models.limits import OverLimits, json_text
 from odr_adapter.ports import BulkQueue, Feed, HeldRecords, StateStore
 
 OVERLAP = timedelta(minutes=10)
@@ -63,14 +66,15 @@ def record_key(item: Any) -> str:
     found = _identified(item)
     if found is not None:
         return f"{found[0]}#{found[1]}"
-    digest = hashlib.sha256(json_text(item, sort_keys=True).encode()).hexdigest()
+    kept = item.digest if isinstance(item, OverLimits) else item
+    digest = hashlib.sha256(json_text(kept, sort_keys=True).encode()).hexdigest()
     return f"sha256:{digest[:32]}"
 
 
 def updated_at(item: Any) -> datetime | None:
     """The record's ``updated_at`` when it is a date-time with an offset, else None (it cannot move the cursor)."""
     try:
-        at = datetime.fromisoformat(str(item["updated_at"]))
+        at = datetime.fromisoformat(str(_fields(item)["updated_at"]))
     except (KeyError, TypeError, ValueError):
         return None
     return at if at.tzinfo is not None else None
@@ -161,9 +165,19 @@ def _run(
     return report
 
 
+def _fields(item: Any) -> Any:
+    """The record's fields; of one over the limits, those its top level showed (complaint id, revision, time)."""
+    return item.identity if isinstance(item, OverLimits) else item
+
+
 def _identified(item: Any) -> tuple[str, int] | None:
-    if isinstance(item, dict) and isinstance(item.get("complaint_id"), str) and isinstance(item.get("revision"), int):
-        return item["complaint_id"], item["revision"]
+    fields = _fields(item)
+    if (
+        isinstance(fields, dict)
+        and isinstance(fields.get("complaint_id"), str)
+        and isinstance(fields.get("revision"), int)
+    ):
+        return fields["complaint_id"], fields["revision"]
     return None
 
 

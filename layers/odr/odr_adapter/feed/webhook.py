@@ -1,9 +1,10 @@
 """The push side of the feed (contract section 3): check a signed batch from the 12315 platform and queue it.
 
 Checks run cheapest and safest first: size (413), then the signature over the raw bytes (401) before the body is
-even parsed, then the JSON within its limits (400: nesting depth, number length, no NaN/Infinity; see
-:mod:`odr_adapter.models.limits`), then the envelope (400). No body, however hostile, gets a 5xx: the platform
-retries anything but 2xx and 4xx, so a 5xx for a bad body would be retried forever. The answer is 202 only once
+even parsed, then the JSON within its limits (400: nesting depth, number length, no NaN/Infinity, UTF-8; each
+record is read on its own by :func:`~odr_adapter.models.limits.feed_items`, the poller's reader too, and a record
+over the limits is named as ``items.<n>``), then the envelope (400). No body, however hostile, gets a 5xx: the
+platform retries anything but 2xx and 4xx, so a 5xx for a bad body would be retried forever. The answer is 202 only once
 every record is durably on the intake queue; otherwise (the queue failed) the push fails with a 503 and the
 platform sends it again.
 
@@ -23,12 +24,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from odr_adapter.clock import Clock
 from odr_adapter.feed.intake_queue import intake_message
-from odr_adapter.models.limits import RequestRejected, body_bytes, loads_limited
+from odr_adapter.models.limits import OverLimits, RequestRejected, body_bytes, feed_items
 from odr_adapter.ports import BulkQueue
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_ITEMS = 100
-MAX_DEPTH = 32  # {"items": [record]} is 5 levels deep with attachments; unknown fields may add a few
 WINDOW_SECONDS = 300
 TIMESTAMP_HEADER = "X-12315-Timestamp"
 SIGNATURE_HEADER = "X-12315-Signature"
@@ -90,9 +90,18 @@ def raw_body(body: str | None, is_base64_encoded: bool) -> bytes:
 def parse_envelope(body: bytes) -> list[dict[str, Any]]:
     """The records of ``{"items": [1..100 objects]}``, or 400 (413) with every problem found."""
     try:
-        data = loads_limited(body, MAX_BODY_BYTES, MAX_DEPTH)
+        data = feed_items(body, MAX_BODY_BYTES)
     except RequestRejected as exc:
-        raise PushRejected(exc.status, exc.message, [{"field": "body", "reason": exc.message}]) from None
+        raise PushRejected(exc.status, exc.message, [{"field": "body", "reason": r} for r in exc.reasons]) from None
+    items = data.get("items") if isinstance(data, dict) else None
+    over = [
+        {"field": f"items.{n}", "reason": reason}
+        for n, item in enumerate(items if isinstance(items, list) else [])
+        if isinstance(item, OverLimits)
+        for reason in item.reasons
+    ]
+    if over:
+        raise PushRejected(400, "records over the feed's limits (nesting, numbers, encoding, size)", over)
     try:
         return Envelope.model_validate(data).items
     except ValidationError as exc:
