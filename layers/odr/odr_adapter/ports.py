@@ -38,6 +38,11 @@ class TransientFault(Exception):
     """
 
 
+class Unstorable(Exception):
+    """What a store refuses for what it is (an item over DynamoDB's 400 KB, a value it cannot hold): unlike a
+    :class:`TransientFault`, trying again cannot cure it, so intake quarantines the record with the reason."""
+
+
 class CaseRepository(Protocol):
     def get(self, complaint_id: str, consistent: bool = True) -> Case | None: ...
     def save(self, case: Case, event: HistoryEvent) -> Case:

@@ -4,7 +4,9 @@ Throttling and 5xx answers are retried where they happen: botocore's adaptive mo
 backoff and jitter, plus a client-side rate limit once a service throttles). What is still failing after those
 attempts is raised as :class:`TransientAwsFault`, a :class:`ClientError` (callers that look at the error code
 keep working) and a :class:`~odr_adapter.ports.TransientFault` (the domain and the state machine retry it later:
-a fault of AWS delays a case, never fails it).
+a fault of AWS delays a case, never fails it). A ``ValidationException`` (the request refused for what it holds,
+such as an item over 400 KB) is raised as :class:`RefusedByAws`, also a :class:`ClientError` and an
+:class:`~odr_adapter.ports.Unstorable`: no retry can cure it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
-from odr_adapter.ports import TransientFault
+from odr_adapter.ports import TransientFault, Unstorable
 
 _CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 5},
@@ -50,6 +52,10 @@ TRANSIENT_CODES = frozenset(
 
 class TransientAwsFault(ClientError, TransientFault):
     """An AWS call that kept failing with a throttling or server error (or no answer) after botocore's retries."""
+
+
+class RefusedByAws(ClientError, Unstorable):
+    """An AWS call refused for what it holds (``ValidationException``): the same call fails the same way again."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -87,6 +93,8 @@ class _Calls:
             except Exception as exc:
                 if is_transient(exc):
                     raise _transient(exc, name) from exc
+                if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ValidationException":
+                    raise RefusedByAws(exc.response, name) from exc
                 raise
 
         return call

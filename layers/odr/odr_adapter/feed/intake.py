@@ -3,8 +3,12 @@
 A record that cannot become a case is quarantined with every reason, never dropped and never retried until it
 blocks the queue: one that breaks the contract, one holding text no store can carry (a lone surrogate: half an
 emoji cut by the sender), one too large to keep in a case item (:data:`~odr_adapter.models.limits.MAX_RECORD_BYTES`),
-and one too large for the queue itself, which the webhook and the poller replace by a digest at the edge
-(:func:`~odr_adapter.feed.intake_queue.intake_message`) so that the rest of their push or page goes on.
+and one too large for the queue itself or (from the pull) over the feed's limits, which the poller replaces by a
+digest at the edge (:func:`~odr_adapter.feed.intake_queue.intake_message`) so that the rest of its page goes on.
+
+Defence in depth: a record that passes every check and still cannot be serialised or stored, for a reason that
+trying again will not cure (nested deeper than the serialiser goes, an item the table refuses), is quarantined
+with that reason too, never retried until the dead-letter queue. A fault of AWS is still raised and retried.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, Literal
 from odr_adapter.models.case import Case, execution_name, transition
 from odr_adapter.models.limits import MAX_RECORD_BYTES, is_digest_stub, surrogates_and_size
 from odr_adapter.models.record import LONE_SURROGATE, Complaint, Problem, RecordInvalid, parse_record
-from odr_adapter.ports import Services, TokenGone
+from odr_adapter.ports import Services, TokenGone, Unstorable
 from odr_adapter.workflow.retry import on_stale
 
 IngestOutcome = Literal["created", "revised", "withdrawn", "duplicate", "stale", "quarantined"]
@@ -37,7 +41,7 @@ def parse_message(body: str) -> dict[str, Any]:
     quarantined with the reason rather than retried until it reaches the dead-letter queue."""
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {"record": body, "source": "unreadable"}
     if not isinstance(message, dict) or "record" not in message:
         return {"record": message, "source": "unknown"}
@@ -78,7 +82,19 @@ def ingest(raw: Any, svc: Services) -> IngestOutcome:
         return _quarantine(raw, [p.model_dump() for p in found], svc)
     if unstorable:
         return _quarantine(raw, [p.model_dump() for p in unstorable], svc)
-    return on_stale(lambda: _apply(complaint, svc))
+    try:
+        return on_stale(lambda: _apply(complaint, svc))
+    except Unstorable as refused:
+        return _quarantine(raw, [{"path": "(record)", "reason": str(refused)}], svc)
+
+
+def _stored_form(complaint: Complaint) -> dict[str, Any]:
+    """The record as a case keeps it, or :class:`Unstorable` (pydantic's serialiser stops at about 250 levels,
+    with "Circular reference detected (depth exceeded)")."""
+    try:
+        return complaint.to_raw()
+    except (ValueError, RecursionError) as exc:
+        raise Unstorable(f"record cannot be serialised to be stored: {exc}") from None
 
 
 def _quarantine(raw: Any, problems: list[dict[str, str]], svc: Services) -> IngestOutcome:
@@ -96,7 +112,7 @@ def _apply(complaint: Complaint, svc: Services) -> IngestOutcome:
             revision=complaint.revision,
             registered_at=complaint.registered_at,
             received_at=now,
-            record=complaint.to_raw(),
+            record=_stored_form(complaint),
             execution_name=execution_name(complaint.complaint_id),
             withdraw_requested=complaint.status == "withdrawn",
         ),
@@ -127,7 +143,7 @@ def _revise(case: Case, complaint: Complaint, svc: Services) -> IngestOutcome:
         "12315",
         svc.clock.now(),
         revision=complaint.revision,
-        record=complaint.to_raw(),
+        record=_stored_form(complaint),
         withdraw_requested=case.withdraw_requested or complaint.status == "withdrawn",
         detail={"revision": complaint.revision, "status": complaint.status},
     )
