@@ -3,8 +3,10 @@ and every progress stage of every case reached the platform once, in order (prog
 
 A record is one revision of a complaint. It is *applied* (it created the case or became its current or an
 earlier revision), *superseded* (an older revision that arrived after a newer one and was rightly dropped), or
-*quarantined*; anything else is *unaccounted for*, which must be 0. Deliveries beyond the applied ones are the
-duplicates the adapter dropped (the same record by pull and by push, pages served twice, redeliveries).
+*quarantined* (whole, or as its digest: a record too large or over the feed's limits, whose complaint id and
+revision the digest keeps); anything else is *unaccounted for*, which must be 0. Deliveries beyond the applied
+ones are the duplicates the adapter dropped (the same record by pull and by push, pages served twice,
+redeliveries).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 
 from odr_adapter.feed.progress import stages
 from odr_adapter.models.case import Case
+from odr_adapter.models.limits import TRUNCATED, is_digest_stub
+
+from .simulator import offered_key
 
 APPLYING_EVENTS = ("received", "revision_applied", "withdrawal_received")
 
@@ -52,12 +57,9 @@ def reconcile(
         for h in c.history
         if h.event in APPLYING_EVENTS and "revision" in h.detail
     }
-    quarantined = {
-        (str(q["raw"].get("complaint_id")), int(q["raw"].get("revision") or 0))
-        for q in quarantine
-        if isinstance(q.get("raw"), dict)
-    }
-    unreadable = sum(1 for q in quarantine if not isinstance(q.get("raw"), dict))
+    kept = [q["raw"][TRUNCATED] if is_digest_stub(q.get("raw")) else q.get("raw") for q in quarantine]
+    quarantined = {offered_key(raw) for raw in kept if isinstance(raw, dict)}
+    unreadable = sum(1 for raw in kept if not isinstance(raw, dict))
     superseded = {key for key in offered - applied - quarantined if key[0] in by_id and key[1] < by_id[key[0]].revision}
     accounted = (applied | quarantined | superseded) & offered
     return Reconciliation(

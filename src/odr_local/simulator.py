@@ -28,6 +28,11 @@ Faults (``sim.faults.update(...)`` or ``POST /_sim/faults`` with a JSON object o
 Request and page faults draw from one random sequence seeded by ``seed`` (deterministic for a given order of
 requests); record faults are a hash of the seed and the record's key (deterministic whatever the order).
 ``GET /_sim/counters`` (or ``sim.counters()``) gives what a run reconciles against.
+
+Whatever a scenario publishes is served as a platform would serve it: JSON text in UTF-8, with ``\\u`` escapes
+where UTF-8 cannot carry a string (a lone surrogate such as ``"\\ud83d"``, half an emoji), the adapter's own
+:func:`~odr_adapter.models.limits.json_text`. An answer the simulator still fails to make is a 500, and the failure
+is kept in ``serving_errors`` for the runner to stop on (a fault of the simulator, not one injected).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from odr_adapter.clock import SHANGHAI, Clock
+from odr_adapter.models.limits import json_text
 
 from .kernel import Kernel
 
@@ -177,7 +183,8 @@ class _Entry:
         return (self.at, self.key[0], self.key[1])
 
 
-def _key(record: dict[str, Any]) -> Key:
+def offered_key(record: dict[str, Any]) -> Key:
+    """The (complaint id, revision) a record counts as: a revision that is not an integer counts as 0."""
     revision = record.get("revision")
     return (str(record.get("complaint_id")), revision if isinstance(revision, int) else 0)
 
@@ -204,7 +211,7 @@ def _decode_cursor(text: str | None) -> tuple[datetime, str, int] | None:
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status, headers, content_type="application/json")
+    return Response(json_text(body), status, headers, content_type="application/json")
 
 
 def _drop(environ: dict[str, Any]) -> None:
@@ -281,6 +288,7 @@ class Simulator:
     progress: dict[str, dict[str, Any]] = field(default_factory=dict)  # idempotency key -> body
     progress_log: list[dict[str, Any]] = field(default_factory=list)  # recorded stages, in arrival order
     superseded_log: list[dict[str, Any]] = field(default_factory=list)  # stages answered 422
+    serving_errors: list[str] = field(default_factory=list)  # answers (or pushes) the simulator failed to make
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -325,7 +333,7 @@ class Simulator:
     def publish(self, record: dict[str, Any]) -> None:
         """Make a record (one revision of a complaint) part of the feed; it shows once the clock reaches it."""
         at = _at(record)
-        key = _key(record)
+        key = offered_key(record)
         with self.lock:
             late = self.faults.late_rate > 0 and self.faults.chance("late", key) < self.faults.late_rate
             if late:
@@ -339,7 +347,23 @@ class Simulator:
     def offered(self) -> set[tuple[str, int]]:
         """Every (complaint_id, revision) published so far: what intake must account for."""
         with self.lock:
-            return {(str(e.record.get("complaint_id")), int(e.record.get("revision") or 0)) for e in self._entries}
+            return {e.key for e in self._entries}
+
+    def visible_since(self) -> dict[str, datetime]:
+        """Each complaint id offered and visible now, with when its first record became visible."""
+        now = self.clock.now()
+        first: dict[str, datetime] = {}
+        with self.lock:
+            for e in self._entries:
+                if e.visible_at <= now and (e.key[0] not in first or e.visible_at < first[e.key[0]]):
+                    first[e.key[0]] = e.visible_at
+        return first
+
+    def failed_to_serve(self, what: str, exc: Exception) -> None:
+        """Keep a failure of the simulator itself (not an injected fault), for the runner to stop on."""
+        log.error("12315 simulator failed: %s", what, exc_info=exc)
+        with self.lock:
+            self.serving_errors.append(f"{what}: {type(exc).__name__}: {exc}")
 
     def counters(self) -> dict[str, Any]:
         """Everything a run reconciles: distinct records offered and visible, pushes, pages, faults."""
@@ -404,7 +428,11 @@ class Simulator:
             time.sleep(slow)
         if fault == "drop" and target == "pull":
             _drop(environ)
-        response = answer()
+        try:
+            response = answer()
+        except Exception as exc:  # a bug of the simulator, or something in a record it cannot serve
+            self.failed_to_serve(f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}", exc)
+            return _json({"error": "the simulator failed to answer"}, 500)
         if fault == "drop":  # a report is recorded, then its reply is lost
             _drop(environ)
         return response
@@ -585,8 +613,8 @@ class Pusher:
             self._due.discard(at)
         try:
             self.push_due()
-        except Exception:  # the pusher must outlive any one bad moment
-            log.exception("12315 pusher")
+        except Exception as exc:  # the pusher must outlive any one bad moment
+            self.sim.failed_to_serve("push", exc)
 
     def push_due(self) -> None:
         if self.retry_at is not None and self.kernel.now() < self.retry_at:
@@ -620,7 +648,7 @@ class Pusher:
         current: list[_Entry] = []
         size = 0
         for entry in due:
-            length = len(json.dumps(entry.record, ensure_ascii=False).encode()) + 2
+            length = len(json_text(entry.record).encode()) + 2
             if current and (len(current) >= self.batch_size or size + length > MAX_PUSH_BYTES - 16):
                 batches.append(current)
                 current, size = [], 0
@@ -629,7 +657,7 @@ class Pusher:
         return [*batches, current] if current else batches
 
     def _post(self, batch: list[_Entry]) -> int | None:
-        body = json.dumps({"items": [e.record for e in batch]}, ensure_ascii=False).encode()
+        body = json_text({"items": [e.record for e in batch]}).encode()
         stamp = str(int(self.sim.clock.now().timestamp()))  # the platform signs with its own clock
         headers = {
             "Content-Type": "application/json",
