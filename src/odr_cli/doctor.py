@@ -218,10 +218,14 @@ def _policies_and_calendars(store: DirectoryStore, today: date) -> list[Result]:
     where = "stored" if stored else "none stored: the defaults apply; odr policies set FILE changes them"
     results = [Result(f"the deadline policies load ({where})")]
     days = WorkingDays({t.year: t for t in policies.holiday_tables})
+    policy_list = [*policies.default.values(), *(p for phases in policies.by_class.values() for p in phases.values())]
+    counts_working_days = any(p.kind == "working" for p in policy_list)
     for year in (today.year, today.year + 1):
         calendar, version, fallback = days.source(date(year, 1, 1))
         what = f"a working-day calendar for {year}"
-        if fallback:
+        if fallback and not counts_working_days:  # natural days only: no deadline reads the calendar
+            results.append(Result(f"{what}: none, and none needed (every deadline policy counts natural days)"))
+        elif fallback:
             problem = (
                 "chinese-calendar does not cover it and no operator table is imported "
                 "(working-day deadlines there would be estimated and flagged)"

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from odr_cli import doctor_aws
-from odr_cli.main import main
 from odr_local.invoker import FUNCTIONS
 from odr_local.stack import SES_REGION, LocalStack
 
@@ -23,35 +22,35 @@ from .cli_support import REGION, aws_for_cli, odr
 DOMAIN = "jinshan.example.gov.cn"
 HOLIDAYS_2027 = "date,kind,name\n2027-01-01,holiday,元旦\n2027-10-01,holiday,国庆节\n"
 POLICIES_KEY = {"pk": {"S": "CONFIG"}, "sk": {"S": "deadlines"}}
+WORKING_ACCEPTANCE = """\
+default:
+  acceptance: {days: 2, kind: working}
+  resolution: {days: 7}
+  review: {days: 2}
+  rework: {days: 2}
+"""
 
 
 @pytest.fixture(scope="module")
-def env_file(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def ready(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stack's env file as `make up` writes it, less its clock: in this process the clock is the stack's."""
     path = tmp_path_factory.mktemp("doctor") / "local-stack.env"
     path.write_text("".join(f"{line}\n" for line in stack.env_file().splitlines() if "ODR_LOCAL_CLOCK" not in line))
     return path
 
 
-@pytest.fixture(scope="module")
-def calendar_2027(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("calendar") / "holidays-2027.csv"
-    path.write_text(HOLIDAYS_2027, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def ready(stack: LocalStack, env_file: Path, calendar_2027: Path) -> Iterator[Path]:
-    """The stack as an operator leaves it in November: next year's holiday notice imported (undone afterwards)."""
-    db = stack.client("dynamodb")
-    table = stack.deployment.ref("DirectoryTable")
+@contextmanager
+def policies_restored(stack: LocalStack) -> Iterator[None]:
+    """The shared stack's deadline policies as they were, whatever the test stored."""
+    db, table = stack.client("dynamodb"), stack.deployment.ref("DirectoryTable")
     before = db.get_item(TableName=table, Key=POLICIES_KEY).get("Item")
-    assert main(["--env-file", str(env_file), "calendar", "import", str(calendar_2027)]) == 0
-    yield env_file
-    if before is None:
-        db.delete_item(TableName=table, Key=POLICIES_KEY)
-    else:
-        db.put_item(TableName=table, Item=before)
+    try:
+        yield
+    finally:
+        if before is None:
+            db.delete_item(TableName=table, Key=POLICIES_KEY)
+        else:
+            db.put_item(TableName=table, Item=before)
 
 
 def doctor(capsys: pytest.CaptureFixture[str], env_file: Path) -> tuple[int, list[str], list[str]]:
@@ -75,7 +74,7 @@ def test_a_ready_stack_passes_every_check(capsys: pytest.CaptureFixture[str], re
         "stations are loaded: 11, the intake desk JS-INTAKE among them",
         "the ODR directory is loaded: 10 enterprises listed on 2026-11-30",
         "a working-day calendar for 2026: chinese-calendar",
-        "a working-day calendar for 2027: operator-table (operator:2027)",
+        "a working-day calendar for 2027: none, and none needed (every deadline policy counts natural days)",
         "the 14 alarms exist and none is in ALARM",
         "/prod/api/v1/cases without a key): 401",
     ):
@@ -84,17 +83,23 @@ def test_a_ready_stack_passes_every_check(capsys: pytest.CaptureFixture[str], re
 
 
 def test_next_year_without_a_calendar_then_imported(
-    capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path, calendar_2027: Path
+    capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path, tmp_path: Path
 ) -> None:
-    db, table = stack.client("dynamodb"), stack.deployment.ref("DirectoryTable")
-    db.delete_item(TableName=table, Key=POLICIES_KEY)  # no operator table: the defaults, as a fresh deployment
-    code, _, failed = doctor(capsys, ready)
-    assert code == 1
-    assert len(failed) == 1
-    assert failed[0].startswith("✗ a working-day calendar for 2027: chinese-calendar does not cover it")
-    assert "fix: odr calendar import FILE" in failed[0]
-    assert odr(capsys, "--env-file", ready, "calendar", "import", calendar_2027).code == 0
-    assert doctor(capsys, ready)[0] == 0
+    """Acceptance counted in working days, the stack's clock in November 2026: 2027 needs the operator's table."""
+    (tmp_path / "policies.yaml").write_text(WORKING_ACCEPTANCE, encoding="utf-8")
+    (tmp_path / "holidays-2027.csv").write_text(HOLIDAYS_2027, encoding="utf-8")
+    with policies_restored(stack):
+        assert odr(capsys, "--env-file", ready, "policies", "set", tmp_path / "policies.yaml").code == 0
+        code, passed, failed = doctor(capsys, ready)
+        assert code == 1
+        assert len(failed) == 1
+        assert failed[0].startswith("✗ a working-day calendar for 2027: chinese-calendar does not cover it")
+        assert "fix: odr calendar import FILE --source '<the State Council notice for 2027>'" in failed[0]
+        assert "✓ a working-day calendar for 2026: chinese-calendar (chinesecalendar-1.11.0)" in passed
+        assert odr(capsys, "--env-file", ready, "calendar", "import", tmp_path / "holidays-2027.csv").code == 0
+        code, passed, _ = doctor(capsys, ready)
+        assert code == 0
+        assert "✓ a working-day calendar for 2027: operator-table (operator:2027)" in passed
 
 
 def test_a_deleted_secret(capsys: pytest.CaptureFixture[str], stack: LocalStack, ready: Path) -> None:
