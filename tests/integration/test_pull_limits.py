@@ -111,3 +111,17 @@ def test_a_record_its_case_cannot_store_is_quarantined_not_retried(stack: LocalS
     (entry,) = quarantined(stack, first["complaint_id"])
     assert "ValidationException" in entry["problems"][0]["reason"]
     assert "size" in entry["problems"][0]["reason"]
+
+
+def test_a_record_too_deep_to_serialise_that_reaches_intake_is_quarantined_not_retried(
+    stack: LocalStack, invoke: Invoker
+) -> None:
+    """Defence in depth: a message that did not pass the edge's limits (an older poller's, a hand-made redrive)
+    holding a record nested 300 deep. Before, intake's model_dump raised "Circular reference detected (depth
+    exceeded)" at every delivery until the dead-letter queue."""
+    deep = record(complaint_id=new_id("DEEPQ"), platform_extra=nested(300))
+    assert intake(invoke, [json.dumps({"record": deep, "source": "poll"})]) == {"batchItemFailures": []}
+    assert stack.cases.get(deep["complaint_id"]) is None
+    (entry,) = quarantined(stack, deep["complaint_id"])
+    assert "cannot be serialised" in entry["problems"][0]["reason"]
+    assert entry["raw"] == deep  # kept whole: it is within what the store takes
