@@ -195,7 +195,7 @@ class FakeCases:
         due = [
             (item["due_at"], cid)
             for cid, item in self.items.items()
-            if "due_at" in item and item["due_at"] < limit and item.get("remind_at", "\uffff") <= now_text
+            if "due_at" in item and item["due_at"] <= limit and item.get("remind_at", "\uffff") <= now_text
         ]
         return self._cases(cid for _, cid in sorted(due))
 

@@ -147,10 +147,11 @@ class CaseStore:
 
     def reminders_due(self, now: datetime, lookahead: timedelta) -> list[Case]:
         """Open cases due within ``lookahead`` whose pending reminder is due by ``now`` (the rest is filtered
-        out before it leaves DynamoDB)."""
+        out before it leaves DynamoDB). Within means up to and including: a reminder due 24 hours before its
+        deadline is found by the sweep at that very instant."""
         return self._cases(
             IndexName="ByDue",
-            KeyConditionExpression="due_pk = :o AND due_at < :t",
+            KeyConditionExpression="due_pk = :o AND due_at <= :t",
             FilterExpression="remind_at <= :now",
             ExpressionAttributeValues=_item({":o": OPEN_DUE, ":t": iso_z(now + lookahead), ":now": iso_z(now)}),
         )
