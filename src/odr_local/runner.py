@@ -36,6 +36,13 @@ TOLD_WITHIN = timedelta(days=1)  # after the last case closed: its outcome and p
 RETRY_AFTER_BUSY = timedelta(minutes=10)  # a page answered 503 (the workflow not at that wait yet): try again
 LATE_BY = timedelta(hours=1)  # how long after the deadline a late specialist submits
 PROGRESS_EVERY = timedelta(hours=6)
+STALLED_AFTER = timedelta(days=1)  # a complaint offered and visible this long, yet neither a case nor quarantined
+FEED_CHECK_EVERY = timedelta(hours=1)
+
+
+class FeedStalled(RuntimeError):
+    """The feed makes no progress: the run stops naming the cause and the complaints, instead of polling on until
+    ``max_days`` (issue 20: a record the simulator could not serve kept a run polling for 10 simulated days)."""
 
 
 @dataclass
@@ -65,6 +72,7 @@ class ScenarioRun:
         self.outcomes: dict[str, str] = {}
         self.quarantined: set[str] = set()
         self.desks: dict[str, WorklistPerson] = {}  # holder -> the person signed in to its worklist
+        self.stalled: str | None = None  # why the feed makes no progress, once it is seen (the run then stops)
         self.timelines = TimelineDriver(
             self.scenario.timelines,
             self.stack.now,
@@ -230,7 +238,8 @@ class ScenarioRun:
                 self.quarantined.add(image["complaint_id"]["S"])
 
     def _finished(self) -> bool:
-        return all(self.status.get(cid) == "closed" or cid in self.quarantined for cid in self.people)
+        closed = all(self.status.get(cid) == "closed" or cid in self.quarantined for cid in self.people)
+        return closed and not self.timelines.pending  # a timeline's people still act on a closed case
 
     def _progress(self) -> None:
         by: dict[str, int] = {}
@@ -245,6 +254,31 @@ class ScenarioRun:
             file=self.out,
             flush=True,
         )
+
+    def _watch_feed(self) -> None:
+        """A kernel timer: is the feed making progress? Not when the simulator failed to serve (a fault of its own,
+        never an injected one) while a complaint it offers is neither a case nor quarantined, or when a complaint
+        has been visible on the feed for :data:`STALLED_AFTER` without becoming either: retries, injected faults
+        and a poll every few minutes bring a record in within minutes or hours, never a day."""
+        sim, now = self.stack.simulator, self.stack.now()
+        visible = sim.visible_since()
+        waiting = sorted(cid for cid in visible if cid not in self.status and cid not in self.quarantined)
+        overdue = [cid for cid in waiting if now - visible[cid] >= STALLED_AFTER]
+        if self.stalled is not None or not (overdue or (waiting and sim.serving_errors)):
+            return
+        feed = sim.counters()
+        if sim.serving_errors:
+            failed = sim.serving_errors
+            cause = f"the 12315 simulator failed {len(failed)} times to serve (last: {failed[-1]})"
+        else:
+            cause = (
+                f"nothing brought them in for {STALLED_AFTER.total_seconds() / 3600:g} simulated hours (pulls "
+                f"{feed['pull_requests']}, pages served {feed['pages_served']}, pushes accepted "
+                f"{feed['pushes_accepted']} of {feed['pushes_attempted']}, faults injected {feed['faults']})"
+            )
+        stuck = waiting  # all held up by the same cause, the newest too
+        named = ", ".join(stuck[:10]) + (f" and {len(stuck) - 10} more" if len(stuck) > 10 else "")
+        self.stalled = f"the feed makes no progress: complaints {named} are neither cases nor quarantined; {cause}"
 
     # -- the run -----------------------------------------------------------------------------------------
 
@@ -265,8 +299,15 @@ class ScenarioRun:
                 break  # each mapping on the stream reads every record: one is enough to watch it
         kernel.add_source(self.look_at_new_messages)
         kernel.every(PROGRESS_EVERY.total_seconds(), self._progress, "progress")
+        kernel.every(FEED_CHECK_EVERY.total_seconds(), self._watch_feed, "feed progress")
         stack.run_triggers()
-        finished = kernel.run_until(self._finished, until=self.scenario.start + timedelta(days=self.scenario.max_days))
+        finished = kernel.run_until(
+            lambda: self._finished() or self.stalled is not None,
+            until=self.scenario.start + timedelta(days=self.scenario.max_days),
+        )
+        if self.stalled is not None:
+            print(f"stopped: {self.stalled}", file=self.out, flush=True)
+            raise FeedStalled(self.stalled)
         if finished:  # the last outcomes and stages are still on their way to 12315
             kernel.run_until(self._told_12315, until=stack.now() + TOLD_WITHIN)
         self._progress()
@@ -394,7 +435,10 @@ def run_scenario(
         )
         print("\n".join(stack.deployed_from()), file=out)
         print(f"scenario '{scenario.name}' in virtual time from {local(scenario.start):%Y-%m-%d %H:%M}", file=out)
-        result = ScenarioRun(scenario, stack, out).run()
+        try:
+            result = ScenarioRun(scenario, stack, out).run()
+        except FeedStalled as stalled:  # a clear error and a non-zero exit
+            raise SystemExit(f"odr-local: {stalled}") from None
     finally:
         stack.stop()
     if result_path:

@@ -106,6 +106,13 @@ class TimelineDriver:
     started: dict[str, set[tuple[str, int]]] = field(default_factory=dict)
     read: dict[str, int] = field(default_factory=dict)  # history events looked at, per complaint
     revisions: dict[str, int] = field(default_factory=dict)
+    scheduled: int = 0  # steps scheduled and not taken yet
+    awaited: dict[str, int] = field(default_factory=dict)  # revisions published and not yet on their case
+
+    @property
+    def pending(self) -> bool:
+        """Whether a step is still to be taken, or a revision it published has not reached its case yet."""
+        return bool(self.scheduled or self.awaited)
 
     def owns(self, complaint_id: str) -> bool:
         return complaint_id in self.timelines
@@ -123,6 +130,8 @@ class TimelineDriver:
         case = self.case(complaint_id)
         if case is None:
             return
+        if case.revision >= self.awaited.get(complaint_id, case.revision + 1):
+            del self.awaited[complaint_id]
         seen = self.started.setdefault(complaint_id, set())
         for index in range(self.read.get(complaint_id, 0), len(case.history)):
             wait = wait_of(case, index)
@@ -137,7 +146,12 @@ class TimelineDriver:
         self.read[complaint_id] = len(case.history)
 
     def _schedule(self, cid: str, number: int, step: Step, when: datetime, repeat: int = 0) -> None:
-        self.call_at(when, lambda: self._take(cid, number, step, repeat), f"timeline {cid} step {number}")
+        def take() -> None:
+            self.scheduled -= 1
+            self._take(cid, number, step, repeat)
+
+        self.scheduled += 1
+        self.call_at(when, take, f"timeline {cid} step {number}")
 
     def _record(self, cid: str, number: int, step: Step, status: int | str, via: str, repeat: int = 0) -> None:
         self.log.append(
@@ -231,4 +245,5 @@ class TimelineDriver:
         else:
             record["description"] = f"{record.get('description', '')}(补充说明 {revision})"[:4000]
         self.publish(record)
+        self.awaited[cid] = revision
         self._record(cid, number, step, "published", "12315")
