@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from odr_adapter.observability import DOCTOR_EVENT
 from odr_cli.main import main
+from odr_local.iam import allows, function_statements
+from odr_local.invoker import FUNCTIONS
 from odr_local.stack import LocalStack
-from odr_local.template import ROOT
+from odr_local.template import ROOT, load_template
 
 START = datetime.fromisoformat("2025-06-02T09:00:00+08:00")  # 2025 and 2026: both in the packaged calendar
 
@@ -84,3 +87,19 @@ def test_a_wrong_smtp_password(smtp_stack: SmtpStack, capsys: pytest.CaptureFixt
         f"the relay refused the login (SMTP 535) — fix: put the relay's current login in {arn} (JSON username, "
         "password)"
     ]
+
+
+def test_each_function_reads_exactly_the_secrets_its_role_may_read(smtp_stack: SmtpStack) -> None:
+    """With e-mail by SMTP and an SMS gateway (every conditional secret in use): what a function reads for the
+    doctor is what template.yaml lets its role read, so a ✗ in AWS is a real AccessDenied, never the doctor's own."""
+    stack = smtp_stack.stack
+    resolver, template = stack.deployment.resolver, load_template()
+    created = stack.deployment.created
+    secrets = {stack.deployment.ref(k) for k, t in created.items() if t == "AWS::SecretsManager::Secret"}
+    secrets.add(resolver.refs["SmtpSecretArn"])  # the operator's, outside the stack
+    lam = stack.client("lambda")
+    for fn in FUNCTIONS.values():
+        answer = json.loads(lam.invoke(FunctionName=fn.name, Payload=json.dumps(DOCTOR_EVENT))["Payload"].read())
+        read = {s["secret"] for s in answer["secrets"].values()}
+        role = function_statements(template["Resources"][fn.logical_id]["Properties"].get("Policies", []), resolver)
+        assert read == {s for s in secrets if allows(role, "secretsmanager:GetSecretValue", s)}, fn.logical_id

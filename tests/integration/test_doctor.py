@@ -68,7 +68,8 @@ def test_a_ready_stack_passes_every_check(capsys: pytest.CaptureFixture[str], re
     for expected in (
         "the 12315 feed token (FEED_TOKEN_SECRET) exists and its functions read it: PollerFunction, ReportBack",
         "the webhook's signing secret (WEBHOOK_SECRET) exists and its functions read it: WebhookFunction",
-        "the SMS gateway's token (SMS_GATEWAY_TOKEN_SECRET) exists and its functions read it: ActionsFunction",
+        "the SMS gateway's token (SMS_GATEWAY_TOKEN_SECRET) exists and its functions read it: NotifyFunction, "
+        "ReminderFunction, ScorecardFunction, SendConfirmationFunction, WorklistsFunction",
         f"SES identity {DOMAIN} is verified in {SES_REGION}",
         "the 12315 feed http://127.0.0.1:",
         "stations are loaded: 11, the intake desk JS-INTAKE among them",

@@ -28,7 +28,15 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from odr_adapter.settings import CursorKey, FeedAccess, FunctionSettings, Messaging, WebhookSecret
+from odr_adapter.settings import (
+    ActionsSettings,
+    CursorKey,
+    FeedAccess,
+    FunctionSettings,
+    Messaging,
+    SweeperSettings,
+    WebhookSecret,
+)
 
 S = TypeVar("S", bound=FunctionSettings)
 H = TypeVar("H", bound=Callable[..., Any])
@@ -37,6 +45,9 @@ BY_CASE = "complaint_id"  # a workflow step's event names its case
 BY_REQUEST = correlation_paths.API_GATEWAY_REST  # API Gateway's request id
 TRACED_MODULES = ("botocore",)  # X-Ray subsegments for every AWS call (boto3 goes through botocore)
 DOCTOR_EVENT = {"doctor": True}  # odr doctor's question: does this function start, can it read its secrets?
+# Functions with the messaging settings that send nothing themselves: what they owe goes through the confirmation
+# queue, and SendConfirmationFunction sends it. Their roles may not read the relay's login or the gateway's token.
+QUEUE_THEIR_MESSAGES = (ActionsSettings, SweeperSettings)
 
 
 class Observed(Generic[S]):
@@ -92,8 +103,9 @@ class Observed(Generic[S]):
 
 
 def secrets_needed(settings: FunctionSettings) -> dict[str, str]:
-    """The secrets a function reads at work, by the variable naming each: the relay's login only when e-mail goes
-    by SMTP, the SMS gateway's token only when a gateway is set (as :mod:`odr_adapter.wiring` wires them)."""
+    """The secrets a function reads at work, by the variable naming each: a sender reads the relay's login only when
+    e-mail goes by SMTP and the SMS gateway's token only when a gateway is set (as :mod:`odr_adapter.wiring` wires
+    them); exactly those its role may read (tests/e2e/test_doctor_smtp.py holds them to template.yaml)."""
     needed: dict[str, str] = {}
     if isinstance(settings, FeedAccess):
         needed["FEED_TOKEN_SECRET"] = settings.feed_token_secret
@@ -101,7 +113,7 @@ def secrets_needed(settings: FunctionSettings) -> dict[str, str]:
         needed["WEBHOOK_SECRET"] = settings.webhook_secret
     if isinstance(settings, CursorKey):
         needed["CURSOR_SECRET"] = settings.cursor_secret
-    if isinstance(settings, Messaging):
+    if isinstance(settings, Messaging) and not isinstance(settings, QUEUE_THEIR_MESSAGES):
         if settings.email_channel == "smtp":
             needed["SMTP_SECRET"] = settings.smtp_secret
         if settings.sms_gateway_url:
