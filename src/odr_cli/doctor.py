@@ -58,12 +58,17 @@ class Answer:
     function: str
     started: bool
     body: Any
+    not_invoked: str = ""  # why the invocation itself failed (the operator's permission, the network)
 
 
 def ask_functions(deployment: Deployment) -> list[Answer]:
     answers = []
     for function in sorted(deployment.functions):
-        started, body = aws.invoke(function, DOCTOR_EVENT, deployment.region)
+        try:
+            started, body = aws.invoke(function, DOCTOR_EVENT, deployment.region)
+        except Exception as exc:
+            answers.append(Answer(function, False, None, f"{type(exc).__name__}: {exc}"))
+            continue
         answers.append(Answer(function, started, body))
     return answers
 
@@ -73,7 +78,10 @@ def functions_start(deployment: Deployment, answers: list[Answer]) -> list[Resul
     for answer in answers:
         name = deployment.label(answer.function)
         body = answer.body if isinstance(answer.body, dict) else {}
-        if not answer.started:
+        if answer.not_invoked:
+            fix = "let the role odr runs with call lambda:InvokeFunction on the stack's functions"
+            results.append(Result(f"{name} starts", f"it could not be invoked: {answer.not_invoked}", fix))
+        elif not answer.started:
             error = f"{body.get('errorType', 'error')}: {body.get('errorMessage', answer.body)}"
             fix = "give the variable it names in the function's Environment (template.yaml, or the stack's "
             fix += "parameters) and deploy again; the function's log shows the same error at each cold start"
