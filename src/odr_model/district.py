@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 INTAKE_DESK = "JS-INTAKE"
@@ -16,6 +17,12 @@ class Enterprise:
     uscc: str
     enterprise_class: str
     station: str
+    listed_on: date
+    delisted_on: date | None
+
+    def listed(self, day: date) -> bool:
+        """rules.md §3: listed when listed_on <= day and (no delisting or day <= delisted_on)."""
+        return self.listed_on <= day and (self.delisted_on is None or day <= self.delisted_on)
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,16 @@ class District:
 
 def load_district(folder: Path) -> District:
     with (folder / "odr-directory.csv").open(encoding="utf-8-sig") as f:
-        enterprises = {r["uscc"]: Enterprise(r["uscc"], r["class"], r["station_code"]) for r in csv.DictReader(f)}
+        enterprises = {
+            r["uscc"]: Enterprise(
+                r["uscc"],
+                r["class"],
+                r["station_code"],
+                date.fromisoformat(r["listed_on"]),
+                date.fromisoformat(r["delisted_on"]) if r["delisted_on"] else None,
+            )
+            for r in csv.DictReader(f)
+        }
     townships: dict[str, str] = {}
     with (folder / "stations.csv").open(encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):

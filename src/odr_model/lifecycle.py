@@ -54,6 +54,7 @@ class Case:
     uscc: str | None
     division_code: str | None
     revision: int = 1
+    odr_opt_in: bool = True
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Case:
@@ -66,14 +67,16 @@ class Case:
             uscc=respondent.get("uscc"),
             division_code=respondent.get("division_code"),
             revision=int(record.get("revision", 1)),
+            odr_opt_in=record.get("odr_opt_in") is True,
         )
 
 
 @dataclass(frozen=True)
 class Environment:
-    """What is not a rule: when the feed delivered the case (its dispatch), and the reminder sweep's schedule."""
+    """What is not a rule: when the feed delivered the case (screened and routed at once: no station here
+    screens by hand), and the reminder sweep's schedule."""
 
-    dispatched_at: datetime
+    received_at: datetime
     sweep_first: datetime
     sweep_every: timedelta = timedelta(minutes=15)
 
@@ -128,6 +131,7 @@ class Expected:
     escalation: tuple[str, datetime] | None = None
     people: list[tuple[str, str, str]] = field(default_factory=list)  # (event, role, reason)
     steps: list[tuple[int, int, datetime]] = field(default_factory=list)  # (step, repeat, taken at)
+    taken_in: list[str] = field(default_factory=list)  # the wait each of ``steps`` was taken in, or "closed"
     ties: list[int] = field(default_factory=list)
     status: str = "dispatched"
     outcome: str | None = None
@@ -165,6 +169,7 @@ class _Life:
     def __init__(self, case: Case, district: District, policies: Policies, steps: list[Step], env: Environment):
         self.case, self.policies, self.steps, self.env = case, policies, steps, env
         ent = district.enterprises.get(case.uscc or "")
+        self.enterprise = ent
         self.klass = ent.enterprise_class if ent else None
         self.out = Expected(case.complaint_id, self.klass, district.station_for(case.division_code, ent))
         self.out.revision = case.revision
@@ -177,7 +182,8 @@ class _Life:
         self.links: list[Link] = []
         self.history: list[tuple[str, str]] = []  # (event, role): what already_done and done_by read
         self.people_at: list[datetime] = []  # when each of out.people happened
-        self.now = env.dispatched_at
+        self.now = env.received_at
+        self.routed_regular = False
 
     # -- the loop -------------------------------------------------------------------------------------------
 
@@ -185,7 +191,7 @@ class _Life:
         heapq.heappush(self.queue, (when, 0 if first else 1, next(self.seq), action))
 
     def run(self) -> Expected:
-        self.at(self.env.dispatched_at, self.dispatch)
+        self.at(self.env.received_at, self.route)
         while self.queue:
             self.now, _, _, action = heapq.heappop(self.queue)
             action()
@@ -279,6 +285,17 @@ class _Life:
 
     # -- what happens -----------------------------------------------------------------------------------------
 
+    def route(self) -> None:
+        """rules.md §3: ODR only when the consumer opted in and the respondent is in the directory on the
+        registration day; otherwise the station's regular handling (closed as returned, the station told)."""
+        day = self.case.registered_at.astimezone(SHANGHAI).date()
+        if self.enterprise is not None and self.enterprise.listed(day) and self.case.odr_opt_in:
+            self.dispatch()
+            return
+        self.routed_regular = True
+        self.send("regular", "station")
+        self.close("returned")
+
     def dispatch(self) -> None:
         """rules.md §4: acceptance and resolution both count from the dispatch."""
         start = self.now
@@ -359,6 +376,7 @@ class _Life:
 
     def take(self, number: int, step: Step, repeat: int, wait: Wait) -> None:
         self.out.steps.append((number, repeat, self.now))
+        self.out.taken_in.append(self.wait.name if self.wait is not None and self.open else "closed")
         at_due = step.via == "link" and step.do in NEEDS and self.now == wait.due  # refused whatever the order
         if self.now.second == 0 and self.now.microsecond == 0 and not at_due:
             self.out.ties.append(number)  # on a sweep's or a deadline's instant: the order decides
@@ -433,7 +451,10 @@ class _Life:
         out = self.out
         add("received", _day(self.case.registered_at))
         add(f"status_{out.status}", None)
-        add("dispatched", _day(self.env.dispatched_at))
+        if self.routed_regular:
+            add("routed_regular", _day(self.env.received_at))
+        else:
+            add("dispatched", _day(self.env.received_at))
         accepted = next((t for (e, _, _), t in zip(out.people, self.people_at, strict=True) if e == "accepted"), None)
         if accepted is not None:
             add("accepted", _day(accepted))
@@ -450,7 +471,7 @@ class _Life:
             add(out.outcome, day)
             if out.recovered:
                 add("recovered_amount", day, out.recovered)
-            if out.outcome != "withdrawn":
+            if out.outcome != "withdrawn" and not self.routed_regular:  # handled: dispatched, not withdrawn
                 add("handled", day)
                 add("cycle_days", day, out.cycle_days)
                 add(_cycle_bucket(out.cycle_days), day)

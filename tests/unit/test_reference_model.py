@@ -52,12 +52,15 @@ def test_the_reminder_goes_a_day_before_or_halfway_through_a_short_period() -> N
     assert short.remind_at - start == short.due_at - short.remind_at  # halfway: 14h48m before 2026-12-02 00:00
 
 
-def case(steps: list[dict[str, object]], at: str = "2026-11-30T09:12:44") -> Expected:
+def case(
+    steps: list[dict[str, object]], at: str = "2026-11-30T09:12:44", uscc: str = A_CLASS, opt_in: bool = True
+) -> Expected:
     record = {
         "complaint_id": "3101160000000202611300101",
         "registered_at": sh(at).isoformat(),
         "claimed_amount": "199.00",
-        "respondent": {"uscc": A_CLASS},
+        "respondent": {"uscc": uscc},
+        "odr_opt_in": opt_in,
     }
     env = Environment(sh(at), sh("2026-11-30T08:15:00"), timedelta(minutes=15))
     return simulate(Case.from_record(record), DISTRICT, Policies(), steps_from(steps), env)
@@ -146,3 +149,12 @@ def test_sweep_after() -> None:
     env = Environment(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 15, tzinfo=UTC))
     assert env.sweep_after(datetime(2026, 1, 1, 0, 15, tzinfo=UTC)) == datetime(2026, 1, 1, 0, 15, tzinfo=UTC)
     assert env.sweep_after(datetime(2026, 1, 1, 0, 16, tzinfo=UTC)) == datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("uscc", "opt_in"), [("91310116MA1P7H6K8B", True), (A_CLASS, False), ("91310116MA1X", True)])
+def test_not_for_odr_goes_to_the_stations_regular_handling(uscc: str, opt_in: bool) -> None:
+    """rules.md §3: delisted on 2026-06-30, not opted in, or not in the directory: regular handling."""
+    got = case([{"do": "accept", "of": "acceptance", "after": "PT1M"}], uscc=uscc, opt_in=opt_in)
+    assert (got.outcome, got.waits, got.people, got.stages) == ("returned", [], [], [])
+    assert [m.template for m in got.messages] == ["regular"]
+    assert ("routed_regular", "2026-11-30") in got.facts and ("handled", "2026-11-30") not in got.facts
