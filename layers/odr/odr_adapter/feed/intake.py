@@ -3,8 +3,9 @@
 A record that cannot become a case is quarantined with every reason, never dropped and never retried until it
 blocks the queue: one that breaks the contract, one holding text no store can carry (a lone surrogate: half an
 emoji cut by the sender), one too large to keep in a case item (:data:`~odr_adapter.models.limits.MAX_RECORD_BYTES`),
-and one too large for the queue itself or (from the pull) over the feed's limits, which the poller replaces by a
-digest at the edge (:func:`~odr_adapter.feed.intake_queue.intake_message`) so that the rest of its page goes on.
+and one too large for the queue itself, which the webhook and the poller replace by a digest at the edge
+(:func:`~odr_adapter.feed.intake_queue.intake_message`) so that the rest of their push or page goes on; so does the
+poller with a record over the feed's limits (the webhook answers 400 to a push holding one).
 
 Defence in depth: a record that passes every check and still cannot be serialised or stored, for a reason that
 trying again will not cure (nested deeper than the serialiser goes, an item the table refuses), is quarantined
