@@ -77,6 +77,10 @@ class LocalStack:
         self.triggers_running = False
         self.profile = profiles.load(self.config_env) if self.config_env else None
         self.region = self.profile.region if self.profile else REGION
+        if self.profile is not None:  # sam deploy would refuse it: so does the local stack, before starting
+            refused = problems(load_template(), {**self.profile.parameters, **self.parameters}, self.region)
+            if refused:
+                raise profiles.ProfileError(f"--config-env {self.profile.name}: " + "; ".join(refused))
 
     def start(self) -> LocalStack:
         self.kernel = Kernel(self.start_time, self.seconds_per_day).start()
@@ -156,9 +160,6 @@ class LocalStack:
         template = load_template()
         if self.profile is not None:
             chosen = {**self.profile.parameters, **self.parameters}
-            refused = problems(template, chosen, self.region)
-            if refused:  # sam deploy would refuse it: so does the local stack
-                raise profiles.ProfileError(f"--config-env {self.profile.name}: " + "; ".join(refused))
         else:
             test_world = {"SenderEmail": TEST_WORLD_SENDER, "SesRegion": SES_REGION}
             chosen = {**test_world, "SmsGatewayUrl": self.sms_gateway.url, **self.parameters}

@@ -3,12 +3,14 @@ passes template.yaml's parameter constraints and Rules, and each bad combination
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from odr_local import profiles
 from odr_local.parameter_checks import problems
+from odr_local.stack import LocalStack
 from odr_local.template import load_template
 
 TEMPLATE = load_template()
@@ -106,3 +108,10 @@ def test_a_rule_whose_condition_is_false_is_not_asserted() -> None:
     template["Rules"]["R"]["RuleCondition"] = {"Fn::Equals": [{"Ref": "A"}, "on"]}
     assert problems(template, {"A": "off", "L": "x"}, "ap-southeast-1") == []
     assert problems(template, {"A": "on", "L": "x"}, "ap-southeast-1") == ["rule R: no"]
+
+
+def test_the_local_stack_refuses_what_sam_deploy_refuses_before_starting_anything() -> None:
+    with pytest.raises(profiles.ProfileError, match="ChinaRegionsSendBySmtp"):
+        LocalStack(datetime.now(UTC), config_env="china", parameters={"EmailChannel": "ses"})
+    with pytest.raises(profiles.ProfileError, match="no environment 'staging'"):
+        LocalStack(datetime.now(UTC), config_env="staging")
