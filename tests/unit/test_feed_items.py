@@ -80,3 +80,23 @@ def test_a_string_never_closed_is_refused_in_linear_time() -> None:
     with pytest.raises(RequestRejected, match="a string is not closed"):
         loads_limited(body, 10_000_000)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_record_with_countless_values_out_of_bounds_names_ten_and_counts_the_rest() -> None:
+    """Its reasons go into a queue message (SQS takes 256 KiB): 20,000 long numbers must not make it larger."""
+    numbers = b"[" + b",".join([b"9" * 40] * 20_000) + b"]"  # 820 KB
+    (over,) = feed_items(b'{"items": [' + numbers + b"]}")["items"]
+    assert isinstance(over, OverLimits) and len(over.reasons) == 11
+    assert over.reasons[-1] == "19990 more values outside strings are out of bounds"
+    assert len(json.dumps(intake_message(over, "poll"))) < 2000
+
+
+def test_the_depth_limit_is_the_same_whichever_way_the_page_is_read() -> None:
+    """A page within every limit is read at the C parser's speed, any other the exact way: the limit is one."""
+    at_limit, over = nested(MAX_FEED_RECORD_DEPTH), nested(MAX_FEED_RECORD_DEPTH + 1)
+    assert feed_items(json.dumps({"items": [at_limit]}).encode()) == {"items": [at_limit]}
+    (refused,) = feed_items(json.dumps({"items": [over]}).encode())["items"]
+    assert isinstance(refused, OverLimits)
+    assert refused.reasons == [f"record is nested {MAX_FEED_RECORD_DEPTH + 1} levels deep; at most 30"]
+    both = feed_items(json.dumps({"items": [at_limit, over]}).encode())["items"]  # read the exact way
+    assert both[0] == at_limit and isinstance(both[1], OverLimits)

@@ -37,6 +37,7 @@ MAX_RECORD_BYTES = 128 * 1024  # a legitimate record is under 40 KB: 4000 + 1000
 MAX_QUARANTINED_BYTES = 128 * 1024  # raw text kept per quarantine item (the item's limit is 400 KB)
 MAX_NUMBER_CHARS = 32  # a JSON number literal: far above any revision, quantity or count
 DEFAULT_MAX_DEPTH = 32  # a push envelope holding a record is 5 deep; later fields may add a few levels
+MAX_REASONS = 10  # values out of bounds named per record or body; the rest counted (a queue message stays small)
 MAX_FEED_RECORD_DEPTH = DEFAULT_MAX_DEPTH - 2  # a record inside {"items": [...]}, as the webhook always allowed
 MAX_FEED_RECORD_BYTES = 1024 * 1024  # the most a push body may be, so the most a record may be by either path
 
@@ -91,7 +92,14 @@ class _Span:
     end: int = 0
     deepest: int = 0
     problems: list[str] = field(default_factory=list)
+    more: int = 0  # problems found beyond MAX_REASONS
     identity: dict[str, bytes] = field(default_factory=dict)
+
+    def add(self, problem: str) -> None:
+        if len(self.problems) < MAX_REASONS:
+            self.problems.append(problem)
+        else:
+            self.more += 1
 
 
 def _scan(data: bytes, what: str, split_items: bool = False) -> tuple[_Span, list[_Span] | None]:
@@ -111,7 +119,7 @@ def _scan(data: bytes, what: str, split_items: bool = False) -> tuple[_Span, lis
         if chunk:
             part = item or whole
             if problem := _scalar_problem(chunk, "record" if item else what):
-                part.problems.append(problem)
+                part.add(problem)
             if item is not None and depth == 3 and last == b":" and key in _IDENTITY:
                 item.identity[_IDENTITY[key]] = chunk
         if found is None:
@@ -152,7 +160,7 @@ def _close(item: _Span, at: int, items: list[_Span], whole: _Span, data: bytes, 
     if data[item.start : at].strip():
         items.append(item)
     elif not alone:  # [1,,2] or [1,]; [] is an empty array
-        whole.problems.append("body is not JSON: an element of items is missing")
+        whole.add("body is not JSON: an element of items is missing")
 
 
 def _judge(text: bytes, span: _Span, max_depth: int, what: str, lenient: bool = False, too_large: str = "") -> Any:
@@ -161,6 +169,8 @@ def _judge(text: bytes, span: _Span, max_depth: int, what: str, lenient: bool = 
     if span.deepest > max_depth:
         reasons.append(f"{what} is nested {span.deepest} levels deep; at most {max_depth}")
     reasons += span.problems
+    if span.more:
+        reasons.append(f"{span.more} more values outside strings are out of bounds")
     try:
         decoded = text.decode("utf-8", "surrogatepass" if lenient else "strict")
     except UnicodeDecodeError:
@@ -207,6 +217,47 @@ def _over_limits(text: bytes, span: _Span, reasons: list[str]) -> OverLimits:
     return OverLimits({TRUNCATED: json.loads(json_text(kept))}, reasons)
 
 
+class _OutOfBounds(Exception):
+    """A value out of bounds: the text is read again the exact way, to say which record and why."""
+
+
+def _literal(text: str) -> Any:
+    if _scalar_problem(text.encode(), "body"):
+        raise _OutOfBounds
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _constant(name: str) -> Any:
+    raise _OutOfBounds
+
+
+def _depth(value: Any) -> int:
+    """How deep a parsed value nests, as the scan counts it (``{}`` is 1), walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _within_limits(body: bytes) -> dict[str, Any] | None:
+    """The envelope when it and every record are within the limits, read at the C parser's speed (the scan is a
+    loop in Python, some fifteen times slower on a page of 200 records); None when anything is not."""
+    if len(body) > MAX_FEED_RECORD_BYTES:  # then a record may be over the size limit: the exact way says
+        return None
+    try:
+        value = json.loads(body.decode("utf-8"), parse_int=_literal, parse_float=_literal, parse_constant=_constant)
+    except (_OutOfBounds, ValueError, RecursionError):  # ValueError: not UTF-8, not JSON
+        return None
+    items = value.get("items") if isinstance(value, dict) else None
+    if not isinstance(items, list) or _depth({**value, "items": []}) > DEFAULT_MAX_DEPTH:
+        return None
+    return value if all(_depth(item) <= MAX_FEED_RECORD_DEPTH for item in items) else None
+
+
 def feed_items(body: bytes, max_body_bytes: int | None = None) -> Any:
     """A feed envelope (a push body, a page of the pull API) read within the limits, with each record of its
     ``"items"`` read on its own: a record within the record limits as its value, one over them as
@@ -217,6 +268,8 @@ def feed_items(body: bytes, max_body_bytes: int | None = None) -> Any:
     Raises :class:`RequestRejected` when the envelope around the records is over its limits or not JSON."""
     if max_body_bytes is not None and len(body) > max_body_bytes:
         raise RequestRejected(413, f"body is {len(body)} bytes; at most {max_body_bytes}")
+    if (within := _within_limits(body)) is not None:
+        return within
     whole, spans = _scan(body, "body", split_items=True)
     if spans is None:  # no "items" array at the top: the body is one value, read whole (the caller judges it)
         return _judge(body, whole, DEFAULT_MAX_DEPTH, "body")
