@@ -14,6 +14,8 @@ Whatever the record, its entry can be written and read back:
   complaint, and copying it whole would put a consumer's personal data in a second store with its own access,
   encryption and retention to keep; and an entry stays one bounded item the operator's tools read as before.
   Such an entry cannot be redriven (there is nothing to send): the operator has the platform send it again.
+  A record the poller found over the feed's limits (nested too deep, a number too long, not UTF-8) comes already
+  as a digest (:class:`~odr_adapter.models.limits.OverLimits`), of its text as the platform sent it.
 - problems are capped in number and length, and the complaint id kept beside them is cut to 64 characters.
 """
 
@@ -126,8 +128,9 @@ class QuarantineStore:
         """
         if is_digest_stub(entry["raw"]):
             raise RedriveFailed(
-                f"{entry['id']} kept only the digest of a record too large to store; have the 12315 platform send "
-                "it again (complaint id, revision and SHA-256 are in the entry); it stays in quarantine"
+                f"{entry['id']} kept only the digest of a record too large to store or over the feed's limits; "
+                "have the 12315 platform send it again (complaint id, revision and SHA-256 are in the entry); "
+                "it stays in quarantine"
             )
         try:
             intake.send({"record": entry["raw"], "source": "redrive"})
