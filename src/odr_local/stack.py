@@ -181,6 +181,8 @@ class LocalStack:
         else:
             head = f"samconfig.toml [{self.profile.name}] in {self.region}; set locally, as nothing offline has it:"
         lines = [head] + [f"  {k} = {new}   (was {old!r})" for k, (old, new) in self.local_changes.items()]
+        scenario = {k: v for k, v in self.parameters.items() if k not in self.local_changes}
+        lines += [f"  {k} = {v}   (the scenario's parameters)" for k, v in scenario.items()]
         lines.append("  secrets FeedTokenSecret, WebhookSecret, SmsGatewayTokenSecret: the simulators' tokens")
         if self.email_channel == "ses":
             lines.append(f"  SES identity {self.sender_domain} verified in {self.ses_region} (moto)")
