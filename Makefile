@@ -10,7 +10,7 @@ SCENARIO ?= scenarios/jinshan-week.yaml
 RESULT ?= build/run-result.json
 CONFIG_ENV ?=
 
-.PHONY: run test up lint unit e2e build clean bench browser scale chaos
+.PHONY: run test up lint unit e2e build clean bench browser scale chaos model
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ scale: $(STAMP)  ## 1,000 complaints over a month of virtual time: wall, CPU, pe
 
 chaos: $(STAMP)  ## the reliability suite at full size (docs/reliability.md): one table of lost / duplicated / stuck / 5xx / PII
 	$(BIN)/odr-local chaos --full
+
+MODEL_CASES ?= 1000
+MODEL_SEED ?= 20261208
+model: $(STAMP)  ## the reference model against the local stack: MODEL_CASES generated timelines in one scenario (docs/reference-model.md)
+	$(BIN)/python -m tests.e2e.model_harness --cases $(MODEL_CASES) --seed $(MODEL_SEED)
 
 clean:
 	rm -rf $(VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -19,7 +19,7 @@ RECORDED_FOR_IAM = {
     "test_working_days.py",
 }
 # Minutes each, the rest of the suite seconds: handed out first, longest first.
-LONGEST_FIRST = ("e2e-recorded", "test_determinism.py", "test_chaos.py")
+LONGEST_FIRST = ("e2e-recorded", "test_determinism.py", "test_reference_model.py", "test_chaos.py")
 
 
 def _group(item: pytest.Item) -> str:

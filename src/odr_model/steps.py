@@ -58,6 +58,8 @@ def steps_from(raw: list[dict[str, Any]]) -> list[Step]:
     """Steps from a scenario's YAML/JSON form (fields the model has no use for, like a note's text, are ignored)."""
     out = []
     for r in raw:
+        if ("after" in r) == ("at_deadline" in r):
+            raise ValueError(f"a step needs exactly one of 'after' and 'at_deadline': {r}")
         out.append(
             Step(
                 do=r["do"],
