@@ -60,7 +60,7 @@ chaos: $(STAMP)  ## the reliability suite at full size (docs/reliability.md): on
 MODEL_CASES ?= 1000
 MODEL_SEED ?= 20261208
 model: $(STAMP)  ## the reference model against the local stack: MODEL_CASES generated timelines in one scenario (docs/reference-model.md)
-	$(BIN)/python -m tests.e2e.model_harness --cases $(MODEL_CASES) --seed $(MODEL_SEED)
+	$(BIN)/python -m tests.e2e.model_harness --cases $(MODEL_CASES) --seed $(MODEL_SEED) $(if $(MODEL_MUTANT),--mutant $(MODEL_MUTANT))
 
 clean:
 	rm -rf $(VENV) .aws-sam build .pytest_cache .mypy_cache .ruff_cache

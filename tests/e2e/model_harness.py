@@ -29,7 +29,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from odr_adapter.messages import sending
+from odr_adapter.messages.texts import Template
 from odr_adapter.models.case import Case as StackCase
+from odr_adapter.models.links import LinkPhase
 from odr_adapter.stats.counters import facts
 from odr_local.runner import ScenarioRun, stack_for
 from odr_local.scenario import Scenario
@@ -549,13 +552,27 @@ def timeline_yaml(index: int, spec: dict[str, Any]) -> str:
     )
 
 
+def old_message_key(template: Template, case: StackCase, link_phase: LinkPhase | None) -> str:
+    """The mutant: the message key before issue 20, the template and the deadline of the phase it acts in."""
+    deadline = case.deadlines.get(link_phase) if link_phase else None
+    return f"{template}:{deadline.due_at.isoformat() if deadline else 'once'}"
+
+
+MUTANTS = {"old-message-key": (sending, "message_key", old_message_key)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261208)
     parser.add_argument("--only", type=int, help="replay this case of the seed's batch alone")
     parser.add_argument("--shrink", type=int, default=8, help="stack runs to shrink a failing case with (0: none)")
+    parser.add_argument("--mutant", choices=sorted(MUTANTS), help="run with a known defect put back (must fail)")
     args = parser.parse_args(argv)
+    if args.mutant:  # the handlers run in this process: the patched function is the one they call
+        module, name, replacement = MUTANTS[args.mutant]
+        setattr(module, name, replacement)
+        print(f"mutant: {args.mutant}")
     began = time.perf_counter()
     specs = draw_batch(args.seed, args.cases)
     untie(specs)

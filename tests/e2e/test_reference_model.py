@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 
 from odr_adapter.messages import sending
-from odr_adapter.models.case import Case as StackCase
-from odr_adapter.models.links import LinkPhase
 from odr_model.days import SHANGHAI
 
 from .model_harness import (
@@ -21,6 +19,7 @@ from .model_harness import (
     compare,
     draw_batch,
     model_of,
+    old_message_key,
     record_for,
     report,
     run_batch,
@@ -90,12 +89,6 @@ def test_the_timelines_reach_what_the_issue_lists(batch: tuple[list[dict[str, An
     wanted |= {f"{do} in {wait}" for do in ("withdraw", "revise", "note") for wait in ("acceptance", "resolution")}
     wanted |= {f"{do} in {wait}" for do in ("withdraw", "note") for wait in ("review", "rework")}
     assert wanted <= seen, sorted(wanted - seen)
-
-
-def old_message_key(template: sending.Template, case: StackCase, link_phase: LinkPhase | None) -> str:
-    """The key before issue 20: the template and the deadline of the phase it acts in."""
-    deadline = case.deadlines.get(link_phase) if link_phase else None
-    return f"{template}:{deadline.due_at.isoformat() if deadline else 'once'}"
 
 
 def test_the_old_message_key_fails_the_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
