@@ -29,9 +29,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from odr_adapter.data_access.stats import StatsStore
 from odr_adapter.messages import sending
 from odr_adapter.messages.texts import Template
 from odr_adapter.models.case import Case as StackCase
+from odr_adapter.models.counters import ALL
 from odr_adapter.models.links import LinkPhase
 from odr_adapter.stats.counters import facts
 from odr_local.runner import ScenarioRun, stack_for
@@ -325,6 +327,7 @@ class Run:
     records: list[dict[str, Any]]
     observed: dict[str, Observed]
     seconds: float
+    counters: dict[str, str] = field(default_factory=dict)  # the stack's ALL-scope day counters, "metric@day"
     output: str = ""
 
 
@@ -378,9 +381,16 @@ def run_batch(specs: list[dict[str, Any]], indexes: list[int] | None = None) -> 
                         if s["complaint_id"] == cid
                     ],
                 )
+            counters = {
+                f"{metric}@{bucket.removeprefix('D#')}": str(value)
+                for (scope, bucket), values in StatsStore(stack.deployment.ref("StatsTable")).everything().items()
+                if scope == ALL and bucket.startswith("D#")
+                for metric, value in values.items()
+                if value
+            }
         finally:
             stack.stop()
-    return Run(chosen, records, observed, time.perf_counter() - began, out.getvalue())
+    return Run(chosen, records, observed, time.perf_counter() - began, counters, out.getvalue())
 
 
 # -- comparing --------------------------------------------------------------------------------------------------
@@ -492,6 +502,7 @@ class Verdict:
     compared: int
     failing: dict[int, list[str]] = field(default_factory=dict)  # batch index -> differences
     seconds: float = 0.0
+    figures: list[str] = field(default_factory=list)  # the stored counters against the sum of the model's facts
 
 
 def compare(run: Run, indexes: list[int] | None = None) -> Verdict:
@@ -501,7 +512,28 @@ def compare(run: Run, indexes: list[int] | None = None) -> Verdict:
         found = differences(record, spec, run.observed[record["complaint_id"]])
         if found:
             verdict.failing[index] = found
+    verdict.figures = figure_differences(run)
     return verdict
+
+
+def figure_differences(run: Run) -> list[str]:
+    """The bureau's day counters (StatsTable, as the counters function kept them from the stream) against the sum
+    of the model's facts over the batch."""
+    want: dict[str, Decimal] = {}
+    for record, spec in zip(run.records, run.specs, strict=True):
+        obs = run.observed[record["complaint_id"]]
+        received = next((h.at for h in obs.case.history if h.event == "received"), None)
+        if received is None:
+            continue
+        for (metric, day), value in model_of(record, spec["steps"], received).facts.items():
+            if day is not None:
+                want[f"{metric}@{day}"] = want.get(f"{metric}@{day}", Decimal(0)) + value
+    got = {k: Decimal(v) for k, v in run.counters.items()}
+    return [
+        f"counter {k}: model {want.get(k, 0)} | stack {got.get(k, 0)}"
+        for k in sorted(want.keys() | got.keys())
+        if want.get(k, 0) != got.get(k, 0)
+    ]
 
 
 def shrink(
@@ -534,9 +566,11 @@ def shrink(
 
 def report(seed: int, verdict: Verdict, specs: list[dict[str, Any]], say: Callable[[str], None] = print) -> None:
     say(
-        f"reference model: {verdict.compared} cases compared, {len(verdict.failing)} with differences "
-        f"(seed {seed}, {verdict.seconds:.0f} s on the stack)"
+        f"reference model: {verdict.compared} cases compared, {len(verdict.failing)} with differences, "
+        f"{len(verdict.figures)} counters differing (seed {seed}, {verdict.seconds:.0f} s on the stack)"
     )
+    for line in verdict.figures[:10]:
+        say(f"- {line}")
     for index, found in list(verdict.failing.items())[:5]:
         say(f"- case {index} ({record_for(index, specs[index])['complaint_id']}):")
         for line in found:
@@ -586,8 +620,8 @@ def main(argv: list[str] | None = None) -> int:
             small = shrink(specs, first, args.shrink)
             print(f"shrunk timeline of case {first} (replay: --seed {args.seed} --cases {args.cases} --only {first}):")
             print(timeline_yaml(first, small))
-    print(f"differences {len(verdict.failing)}; {time.perf_counter() - began:.0f} s in all")
-    return 1 if verdict.failing else 0
+    print(f"differences {len(verdict.failing) + len(verdict.figures)}; {time.perf_counter() - began:.0f} s in all")
+    return 1 if verdict.failing or verdict.figures else 0
 
 
 if __name__ == "__main__":

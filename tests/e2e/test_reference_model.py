@@ -43,9 +43,11 @@ def test_every_case_is_as_the_model_says(batch: tuple[list[dict[str, Any]], Run]
     specs, run = batch
     verdict = compare(run)
     assert verdict.compared >= CASES + len(anchors())
-    if verdict.failing:
+    if verdict.failing or verdict.figures:
         lines: list[str] = []
         report(SEED, verdict, specs, lines.append)
+        if not verdict.failing:
+            pytest.fail("\n".join(lines), pytrace=False)
         first = next(iter(verdict.failing))
         small = shrink(specs, first, budget=4, say=lines.append)
         lines.append(f"shrunk timeline of case {first}, replay: .venv/bin/python -m tests.e2e.model_harness ")
