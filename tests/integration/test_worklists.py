@@ -119,6 +119,13 @@ def test_the_station_signs_in_by_e_mail_and_walks_its_list_page_by_page(stack: L
     assert rows(worklist(stack, cookie, phase="closed", enterprise=TINGLIN)) == ["IT-WL-FJ-CLOSED-1"]
     assert rows(worklist(stack, cookie, q="IT-WL-FJ-CLOSED-0")) == ["IT-WL-FJ-CLOSED-0"]
     assert rows(worklist(stack, cookie, q="IT-WL-TL-OPEN-0")) == []  # 亭林所's
+    for query, named in (
+        ({"from": "0001-01-01"}, "起始日期"),
+        ({"to": "9999-12-31"}, "截止日期"),
+        ({"limit": "500"}, "每页条数"),
+    ):
+        refused = worklist(stack, cookie, **query)  # the dates were a 502; the limit was reported as the period
+        assert refused.status_code == 400 and f"筛选条件无效({named})" in refused.text, query
 
 
 def test_the_listing_reads_by_query_on_the_index_and_its_cursor_walks_every_case_once(
@@ -162,6 +169,10 @@ def test_the_enterprise_api_lists_with_the_same_filters_and_cursor(stack: LocalS
     assert api(phase="everything").status_code == 422
     assert api(q="x' OR 1=1").status_code == 422
     assert api(**{"from": "2026-12-02", "to": "2026-12-01"}).status_code == 422
+    for bound, day in (("from", "0001-01-01"), ("to", "9999-12-31"), ("from", "1999-12-31"), ("to", "2100-01-01")):
+        refused = api(**{bound: day})  # was a 502 at either end of what a date holds (OverflowError)
+        assert refused.status_code == 422 and [p["field"] for p in refused.json()["problems"]] == [bound], day
+    assert api(**{"from": "2000-01-01", "to": "2099-12-31"}).status_code == 200
 
 
 def test_only_hashes_are_stored_with_a_ttl_and_the_session_ends_when_it_expires(

@@ -236,7 +236,15 @@ def worklist_page(desk: Desk, request: Request) -> Page:
 
 
 def _filter_problem(exc: ValidationError) -> str:
-    names = {"phase": "阶段", "enterprise": "企业", "from": "起始日期", "to": "截止日期", "q": "登记编号"}
+    names = {
+        "phase": "阶段",
+        "enterprise": "企业",
+        "from": "起始日期",
+        "to": "截止日期",
+        "q": "登记编号",
+        "limit": "每页条数",
+        "cursor": "翻页位置",
+    }
     fields = [names.get(str(e["loc"][0]), "") for e in exc.errors() if e["loc"]]
     named = "、".join(f for f in dict.fromkeys(fields) if f)
     return f"筛选条件无效({named or '日期区间'}),请修改后重新查询。"

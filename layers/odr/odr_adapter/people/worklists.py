@@ -34,6 +34,10 @@ from odr_adapter.ports import CasePages, CaseRepository
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# The dates a listing may be filtered by: no complaint is registered outside them, and a date near either end of
+# what Python can hold overflowed when the period's end (the next day, in Beijing) was computed (a 502)
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2099, 12, 31)
 PhaseFilter = Literal["", "open", "screening", "acceptance", "resolution", "review", "closed"]
 PHASE_FILTER_NAMES: dict[str, str] = {
     "": "全部",
@@ -60,8 +64,12 @@ class Filters(BaseModel):
 
     phase: PhaseFilter = Field("", description="open, closed, or one phase: screening, acceptance, resolution, review")
     enterprise: str = Field("", pattern=r"^[0-9A-Z]{18}$|^$", description="a station's list: one enterprise's USCC")
-    date_from: date | None = Field(None, alias="from", description="registered on or after this date (Beijing)")
-    date_to: date | None = Field(None, alias="to", description="registered on or before this date (Beijing)")
+    date_from: date | None = Field(
+        None, alias="from", ge=EARLIEST_DATE, le=LATEST_DATE, description="registered on or after (Beijing date)"
+    )
+    date_to: date | None = Field(
+        None, alias="to", ge=EARLIEST_DATE, le=LATEST_DATE, description="registered on or before (Beijing date)"
+    )
     q: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description="one complaint id (closed included)")
     cursor: str = Field("", max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page")
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
