@@ -106,6 +106,9 @@ def test_a_bad_period_is_answered_400_with_the_reason(aws: StatsAws, district: D
     )
     status, body = call({"from": "2026-11-31", "to": "2026-12-06"})
     assert status == 400 and body["error"].startswith("dates are YYYY-MM-DD")
+    outside = {"error": "a period lies between 2000-01-01 and 2099-12-31"}
+    assert call({"from": "9999-12-01", "to": "9999-12-31"}) == (400, outside)  # was an OverflowError: a 502
+    assert call({"from": "0001-01-01", "to": "0001-01-31"}) == (400, outside)
 
 
 def test_the_sample_event_is_answered(aws: StatsAws, district: District) -> None:

@@ -12,10 +12,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The days a query may name (a listing's filter, a report's period): no complaint is registered outside them, and
+# a day at either end of what a date holds overflowed where the day after it was computed (a 502)
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
 
 _pause: Callable[[float], None] = time.sleep
 

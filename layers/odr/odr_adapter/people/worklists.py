@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from odr_adapter.clock import SHANGHAI, local
+from odr_adapter.clock import EARLIEST_DAY, LATEST_DAY, SHANGHAI, local
 from odr_adapter.messages.links import recipient_of
 from odr_adapter.messages.texts import deadline_text
 from odr_adapter.models.case import Case, Status
@@ -34,10 +34,6 @@ from odr_adapter.ports import CasePages, CaseRepository
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-# The dates a listing may be filtered by: no complaint is registered outside them, and a date near either end of
-# what Python can hold overflowed when the period's end (the next day, in Beijing) was computed (a 502)
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2099, 12, 31)
 PhaseFilter = Literal["", "open", "screening", "acceptance", "resolution", "review", "closed"]
 PHASE_FILTER_NAMES: dict[str, str] = {
     "": "全部",
@@ -65,10 +61,10 @@ class Filters(BaseModel):
     phase: PhaseFilter = Field("", description="open, closed, or one phase: screening, acceptance, resolution, review")
     enterprise: str = Field("", pattern=r"^[0-9A-Z]{18}$|^$", description="a station's list: one enterprise's USCC")
     date_from: date | None = Field(
-        None, alias="from", ge=EARLIEST_DATE, le=LATEST_DATE, description="registered on or after (Beijing date)"
+        None, alias="from", ge=EARLIEST_DAY, le=LATEST_DAY, description="registered on or after (Beijing date)"
     )
     date_to: date | None = Field(
-        None, alias="to", ge=EARLIEST_DATE, le=LATEST_DATE, description="registered on or before (Beijing date)"
+        None, alias="to", ge=EARLIEST_DAY, le=LATEST_DAY, description="registered on or before (Beijing date)"
     )
     q: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_-]*$", description="one complaint id (closed included)")
     cursor: str = Field("", max_length=MAX_CURSOR_CHARS, description="next_cursor of the previous page")

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from odr_adapter.clock import EARLIEST_DAY, LATEST_DAY
 from odr_adapter.models.case import Case
 from odr_adapter.models.counters import ALL, LIFETIME, CounterItem, Values
 from odr_adapter.models.directory import CLASS_NAMES
@@ -44,6 +45,8 @@ class Period:
             raise PeriodInvalid(f"the period starts ({self.first}) after it ends ({self.last})")
         if (self.last - self.first).days >= MAX_DAYS:
             raise PeriodInvalid(f"a period is at most {MAX_DAYS} days")
+        if self.first < EARLIEST_DAY or self.last > LATEST_DAY:
+            raise PeriodInvalid(f"a period lies between {EARLIEST_DAY} and {LATEST_DAY}")
 
     @classmethod
     def parse(cls, first: str | None, last: str | None) -> Period:
